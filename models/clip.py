@@ -1,0 +1,200 @@
+"""open_clip under the Embedder interface. Nothing is imported or loaded until first use."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image
+
+from pipeline.errors import ModelError, WeightsUnavailable
+
+from .base import Embedder
+from .presets import ModelPreset, dir_weights
+
+log = logging.getLogger("dailies.models")
+HUB_HOST = ("huggingface.co", 443)
+_logged_devices: set[str] = set()
+
+
+def pick_device(requested: str) -> str:
+    import torch
+
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise ModelError("--device cuda was asked for, but PyTorch sees no CUDA device; use --device cpu or auto")
+    device = requested if requested != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    if device not in _logged_devices:
+        _logged_devices.add(device)
+        why = "" if requested != "auto" else (" (auto: CUDA available)" if device == "cuda" else " (auto: no CUDA device)")
+        log.info("embedding on %s%s", device, why)
+    return device
+
+
+def cached_weights(preset: ModelPreset) -> str | None:
+    """Path of the preset's weights on this machine, or None. Never touches the network."""
+    if preset.local_dir:
+        found = dir_weights(preset.local_dir_path)
+        return str(found[0]) if found else None
+    if preset.checkpoint:
+        p = preset.checkpoint_path
+        return str(p) if p and p.is_file() else None
+    from open_clip.pretrained import get_pretrained_cfg
+
+    cfg = get_pretrained_cfg(preset.architecture, preset.pretrained)
+    if not cfg:
+        return None
+    if cfg.get("file"):
+        return cfg["file"] if os.path.isfile(cfg["file"]) else None
+    hub = cfg.get("hf_hub", "")
+    if hub:
+        from huggingface_hub import try_to_load_from_cache
+
+        repo, filename = os.path.split(hub.rstrip("/")) if not hub.endswith("/") else (hub.rstrip("/"), "")
+        names = [filename] if filename else []
+        names += ["open_clip_model.safetensors", "open_clip_pytorch_model.bin"]
+        for name in names:
+            hit = try_to_load_from_cache(repo, name)
+            if isinstance(hit, str):
+                return hit
+    url = cfg.get("url", "")
+    if url:
+        p = Path(os.path.expanduser("~/.cache/clip")) / os.path.basename(url)
+        return str(p) if p.is_file() else None
+    return None
+
+
+def availability(preset: ModelPreset, allow_download: bool = False) -> tuple[bool, str]:
+    """(usable now, why) without loading anything or reaching the network."""
+    if preset.local_dir:
+        if not (preset.local_dir_path / "open_clip_config.json").is_file():
+            return False, f"{preset.local_dir_path}/open_clip_config.json is missing"
+        if not preset.semantic:
+            return True, "random-init (not semantic)"
+        if cached_weights(preset):
+            return True, f"weights in {preset.local_dir_path}"
+        return False, f"no weights file (.bin/.pt/.safetensors) in {preset.local_dir_path}"
+    if preset.checkpoint:
+        if cached_weights(preset):
+            return True, f"local file {preset.checkpoint_path}"
+        return False, f"checkpoint file {preset.checkpoint_path} not found"
+    if cached_weights(preset):
+        return True, "weights in the local cache"
+    if allow_download:
+        return True, "weights not cached; will be downloaded (allow_download is on)"
+    return False, "weights not on this machine"
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    try:
+        with socket.create_connection(HUB_HOST, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def weights_help(preset: ModelPreset) -> str:
+    return (
+        f"model weights for {preset.name} ({preset.architecture}/{preset.pretrained}) are not on this machine. "
+        f"Either run `dailies models fetch {preset.name}` on a connected machine and copy "
+        f"~/.cache/huggingface to this one, or download the checkpoint file there and use "
+        f"`--model /path/to/open_clip_pytorch_model.bin` here (or `--model random-tiny` for a non-semantic test run)"
+    )
+
+
+class OpenClipEmbedder(Embedder):
+    def __init__(self, preset: ModelPreset, device: str = "auto", allow_download: bool = False,
+                 batch_size: int = 0):
+        self.preset = preset
+        self.name = preset.identity
+        self.requested_device = device
+        self.allow_download = allow_download
+        self.batch_size = batch_size or preset.batch_size
+        self._model = None
+        self._lock = threading.Lock()
+        self.dim = self._config_dim()
+
+    def _config_dim(self) -> int:
+        import open_clip
+
+        if self.preset.local_dir:
+            import json
+
+            cfg = json.loads((self.preset.local_dir_path / "open_clip_config.json").read_text())
+            return int(cfg["model_cfg"]["embed_dim"])
+        cfg = open_clip.get_model_config(self.preset.architecture)
+        if cfg is None:
+            raise ModelError(f"unknown open_clip architecture {self.preset.architecture!r}; see open_clip.list_models()")
+        return int(cfg["embed_dim"])
+
+    # -- loading ---------------------------------------------------------------------------
+    def load(self) -> None:
+        with self._lock:
+            if self._model is None:
+                self._load()
+
+    def _load(self) -> None:
+        import open_clip
+        import torch
+
+        p = self.preset
+        self.device = pick_device(self.requested_device)
+        precision = "fp16" if self.device == "cuda" else "fp32"
+        if p.local_dir:
+            if p.semantic and not cached_weights(p):
+                raise WeightsUnavailable(
+                    f"no weights file (.bin/.pt/.safetensors) in model folder {p.local_dir_path}; copy the "
+                    f"checkpoint there, or use --model random-tiny for a non-semantic test run")
+            name, pretrained = f"local-dir:{p.local_dir_path}", None
+        elif p.checkpoint:
+            if not cached_weights(p):
+                raise WeightsUnavailable(f"checkpoint file {p.checkpoint_path} not found; check the path in --model")
+            name, pretrained = p.architecture, str(p.checkpoint_path)
+        else:
+            name, pretrained = p.architecture, p.pretrained
+            if not cached_weights(p):
+                if not self.allow_download:
+                    raise WeightsUnavailable(weights_help(p))
+                if os.environ.get("HF_HUB_OFFLINE") == "1" or not _hub_reachable():
+                    raise WeightsUnavailable("the model hub cannot be reached and " + weights_help(p))
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(p.seed)
+                model, _, preprocess = open_clip.create_model_and_transforms(
+                    name, pretrained=pretrained, precision=precision, device=self.device)
+            tokenizer = open_clip.get_tokenizer(name)
+        except WeightsUnavailable:
+            raise
+        except Exception as exc:
+            raise ModelError(f"open_clip could not load {p.name}: {exc}") from exc
+        model.eval()
+        if self.device == "cpu":
+            torch.set_num_threads(max(1, os.cpu_count() or 1))
+        self._model, self._preprocess, self._tokenizer = model, preprocess, tokenizer
+        self._dtype = torch.float16 if precision == "fp16" else torch.float32
+
+    # -- encoding --------------------------------------------------------------------------
+    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+        import torch
+
+        self.load()
+        if not images:
+            return np.zeros((0, self.dim), np.float32)
+        batch = torch.stack([self._preprocess(im.convert("RGB")) for im in images])
+        batch = batch.to(self.device, dtype=self._dtype, non_blocking=True)
+        with torch.inference_mode():
+            feats = self._model.encode_image(batch, normalize=True)
+        return feats.float().cpu().numpy()
+
+    def embed_texts(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        self.load()
+        tokens = self._tokenizer(list(texts)).to(self.device)
+        with torch.inference_mode():
+            feats = self._model.encode_text(tokens, normalize=True)
+        return feats.float().cpu().numpy()

@@ -1,0 +1,93 @@
+"""Numbered, append-only migrations, applied in order when a catalog opens.
+
+Never edit a migration that has shipped: add the next one. `PRAGMA user_version` records the last applied.
+"""
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "create tables", """
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE clips (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    path TEXT NOT NULL UNIQUE,
+    size INTEGER,
+    mtime_ns INTEGER,
+    content_hash TEXT,
+    status TEXT NOT NULL DEFAULT 'new',   -- new | ok | failed | skipped
+    error TEXT,
+    probe_json TEXT,
+    fps TEXT,
+    frame_count INTEGER,
+    duration REAL,
+    width INTEGER,
+    height INTEGER,
+    start_tc TEXT,
+    reel TEXT,
+    added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at TEXT
+);
+CREATE TABLE stage_runs (
+    clip_id INTEGER NOT NULL REFERENCES clips(id) ON DELETE CASCADE,
+    stage TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    settings_hash TEXT NOT NULL,
+    status TEXT NOT NULL,                 -- done | pending | failed
+    detail TEXT,
+    seconds REAL,
+    finished_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (clip_id, stage)
+);
+CREATE TABLE shots (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    clip_id INTEGER NOT NULL REFERENCES clips(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    start_frame INTEGER NOT NULL,
+    end_frame INTEGER NOT NULL,
+    start_time REAL NOT NULL,
+    end_time REAL NOT NULL,
+    start_tc TEXT NOT NULL,
+    end_tc TEXT NOT NULL,
+    confidence REAL NOT NULL DEFAULT 1.0,
+    UNIQUE (clip_id, idx)
+);
+CREATE TABLE gradual (
+    clip_id INTEGER NOT NULL REFERENCES clips(id) ON DELETE CASCADE,
+    first_frame INTEGER NOT NULL,
+    last_frame INTEGER NOT NULL,
+    kind TEXT,
+    confidence REAL NOT NULL DEFAULT 1.0
+);
+CREATE TABLE keyframes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: these ids are the FAISS ids
+    shot_id INTEGER NOT NULL REFERENCES shots(id) ON DELETE CASCADE,
+    frame INTEGER NOT NULL,
+    time REAL NOT NULL,
+    thumb TEXT NOT NULL                    -- path relative to the library folder
+);
+CREATE INDEX keyframes_shot ON keyframes(shot_id);
+CREATE TABLE models (
+    id TEXT PRIMARY KEY,                   -- model identity, stamped on vectors and indexes
+    name TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    semantic INTEGER NOT NULL,
+    info_json TEXT
+);
+CREATE TABLE vectors (
+    keyframe_id INTEGER NOT NULL REFERENCES keyframes(id) ON DELETE CASCADE,
+    model_id TEXT NOT NULL REFERENCES models(id),
+    vector BLOB NOT NULL,                  -- float32, L2-normalised
+    PRIMARY KEY (keyframe_id, model_id)
+);
+CREATE INDEX vectors_model ON vectors(model_id);
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    level TEXT NOT NULL,
+    path TEXT,
+    stage TEXT,
+    message TEXT NOT NULL
+);
+"""),
+]

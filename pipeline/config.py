@@ -1,0 +1,138 @@
+"""One source of truth for settings: a frozen dataclass per stage, defaults from configs/default.toml.
+
+Precedence: CLI flags > the library's `dailies.toml` > configs/default.toml. Unknown keys are
+errors that list the known ones, so a typo never passes silently.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+CONFIG_DIR = Path(os.environ.get("DAILIES_CONFIG_DIR", Path(__file__).resolve().parent.parent / "configs"))
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    short_side: int = 256
+    max_long_side: int = 640
+
+
+@dataclass(frozen=True)
+class ShotSettings:
+    detector: str = "content"
+    threshold: float = 27.0
+    adaptive_threshold: float = 3.0
+    min_scene_len: int = 15
+
+    def __post_init__(self):
+        if self.detector not in ("content", "adaptive"):
+            raise ConfigError(f"shots.detector must be 'content' or 'adaptive', not {self.detector!r}")
+
+
+@dataclass(frozen=True)
+class KeyframeSettings:
+    seconds_per_keyframe: float = 4.0
+    max_per_shot: int = 8
+    jpeg_quality: int = 90
+
+
+@dataclass(frozen=True)
+class EmbedSettings:
+    model: str = "vit-b-32"
+    device: str = "auto"
+    batch_size: int = 0
+    allow_download: bool = False
+
+    def __post_init__(self):
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise ConfigError(f"embed.device must be one of auto, cpu, cuda; got {self.device!r}")
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    limit: int = 10
+    oversample: int = 4
+
+
+@dataclass(frozen=True)
+class Settings:
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    shots: ShotSettings = field(default_factory=ShotSettings)
+    keyframes: KeyframeSettings = field(default_factory=KeyframeSettings)
+    embed: EmbedSettings = field(default_factory=EmbedSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+
+    def replace(self, section: str, **changes: Any) -> "Settings":
+        """A copy with some keys of one section changed (None values are ignored: 'unset')."""
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            return self
+        current = getattr(self, section)
+        return dataclasses.replace(self, **{section: _build(type(current), {**dataclasses.asdict(current), **changes}, section)})
+
+
+def settings_hash(*parts: Any) -> str:
+    """Stable short hash of settings dataclasses / plain values: the key of derived work."""
+    payload = json.dumps(
+        [dataclasses.asdict(p) if dataclasses.is_dataclass(p) else p for p in parts],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _build(cls, values: dict, section: str):
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) in [{section}]: {', '.join(unknown)}; known keys: {', '.join(sorted(known))}"
+        )
+    typed = {}
+    for name, value in values.items():
+        want = type(known[name].default)
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, want):
+            raise ConfigError(f"[{section}] {name} must be {want.__name__}, got {value!r}")
+        typed[name] = value
+    return cls(**typed)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or remove it") from None
+
+
+def load_settings(*files: Path) -> Settings:
+    """Defaults from configs/default.toml, then each existing file in order."""
+    merged: dict[str, dict] = {}
+    sources = [CONFIG_DIR / "default.toml", *[Path(f) for f in files if f and Path(f).exists()]]
+    for path in sources:
+        for section, values in _read_toml(path).items():
+            if not isinstance(values, dict):
+                raise ConfigError(f"{path}: top-level key {section!r} must be a [section]")
+            merged.setdefault(section, {}).update(values)
+    sections = {f.name: f.type for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(merged) - set(sections))
+    if unknown:
+        raise ConfigError(f"unknown section(s): {', '.join(unknown)}; known: {', '.join(sorted(sections))}")
+    built = {}
+    for f in dataclasses.fields(Settings):
+        cls = type(getattr(Settings(), f.name))
+        built[f.name] = _build(cls, merged.get(f.name, {}), f.name)
+    return Settings(**built)

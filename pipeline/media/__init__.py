@@ -1,0 +1,1 @@
+"""Everything that talks to ffmpeg: binaries, probing, streaming frames."""

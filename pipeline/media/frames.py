@@ -1,0 +1,121 @@
+"""Stream decoded frames from one ffmpeg process, at a small analysis size, in decoded order.
+
+One process decodes the source once (`-fps_mode passthrough`: no frame duplicated or dropped, so
+frame N here is frame N of ../shared/media's ground truth). Frames arrive as BGR arrays sized for
+display (sample aspect ratio and rotation applied); each carries its presentation time read from
+ffmpeg's `showinfo`, so VFR sources map frames to time exactly. Memory stays flat: one frame at a time.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import subprocess
+import threading
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import FFmpegFailed
+from .ffmpeg import ffmpeg_bin, safe_input
+from .probe import MediaInfo
+
+_SHOWINFO = re.compile(rb"\[Parsed_showinfo_\d+ @ [^\]]+\] n:\s*(\d+) pts:\s*(-?\d+|NOPTS)\s+pts_time:\s*(-?[\d.e+-]+|NOPTS)")
+
+
+@dataclass
+class Frame:
+    index: int  # 0-based, decoded order
+    time: float  # presentation time in seconds from the first frame
+    image: np.ndarray  # H x W x 3, uint8, BGR
+
+
+def analysis_size(info: MediaInfo, short_side: int, max_long_side: int) -> tuple[int, int]:
+    """Even width/height with the display aspect, short side `short_side` (never upscaled)."""
+    dw, dh = info.display_size
+    scale = min(1.0, short_side / min(dw, dh), max_long_side / max(dw, dh))
+    w = max(2, int(round(dw * scale / 2)) * 2)
+    h = max(2, int(round(dh * scale / 2)) * 2)
+    return w, h
+
+
+def decode_argv(info: MediaInfo, size: tuple[int, int], threads: int = 0) -> list[str]:
+    w, h = size
+    vf = f"scale={w}:{h}:flags=area,setsar=1,showinfo"
+    return [
+        ffmpeg_bin(), "-nostdin", "-hide_banner", "-loglevel", "info",
+        "-threads", str(threads), "-i", safe_input(info.path),
+        "-map", "0:v:0", "-an", "-sn", "-dn",
+        "-fps_mode", "passthrough", "-vf", vf,
+        "-pix_fmt", "bgr24", "-f", "rawvideo", "pipe:1",
+    ]
+
+
+class _StderrReader(threading.Thread):
+    """Collects frame times from showinfo and keeps the last lines of anything else."""
+
+    def __init__(self, stream):
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.times: dict[int, float] = {}
+        self.other = collections.deque(maxlen=20)
+        self.cond = threading.Condition()
+        self.done = False
+
+    def run(self):
+        for line in self.stream:
+            m = _SHOWINFO.search(line)
+            if m:
+                t = m.group(3)
+                with self.cond:
+                    self.times[int(m.group(1))] = float("nan") if t == b"NOPTS" else float(t)
+                    self.cond.notify_all()
+            elif b"Parsed_showinfo" not in line:
+                self.other.append(line.decode(errors="replace").rstrip())
+        with self.cond:
+            self.done = True
+            self.cond.notify_all()
+
+    def time_of(self, n: int) -> float:
+        with self.cond:
+            self.cond.wait_for(lambda: n in self.times or self.done, timeout=30)
+            return self.times.pop(n, float("nan"))
+
+
+def stream_frames(info: MediaInfo, short_side: int = 256, max_long_side: int = 640) -> Iterator[Frame]:
+    """Yield every frame of the first video stream. Raises FFmpegFailed if decoding fails."""
+    size = analysis_size(info, short_side, max_long_side)
+    argv = decode_argv(info, size)
+    w, h = size
+    nbytes = w * h * 3
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=nbytes * 4)
+    reader = _StderrReader(proc.stderr)
+    reader.start()
+    t0 = None
+    n = 0
+    try:
+        while True:
+            buf = proc.stdout.read(nbytes)
+            if not buf:
+                break
+            if len(buf) < nbytes:
+                break  # a partial frame at the end of a broken stream
+            t = reader.time_of(n)
+            if t0 is None:
+                t0 = t
+            image = np.frombuffer(buf, np.uint8).reshape(h, w, 3)
+            yield Frame(n, t - t0 if t == t else n / float(info.fps), image)
+            n += 1
+        proc.wait()
+        reader.join(timeout=10)
+        if proc.returncode != 0 or n == 0:
+            hint = ("no frame could be decoded: the file is damaged or truncated; copy it from the card again"
+                    if n == 0 else "decoding stopped early: the file is probably truncated")
+            raise FFmpegFailed(info.path, argv, proc.returncode, "\n".join(reader.other), hint)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()

@@ -1,0 +1,187 @@
+"""ffprobe JSON (through ffmpeg-python) -> MediaInfo. Pure parsing in `parse_probe`, I/O in `probe`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import ffmpeg
+
+from ..errors import FFmpegFailed, MediaError, NotVideo
+from .ffmpeg import ffprobe_bin
+
+# Image codecs that ffprobe reports as a "video" stream of one picture (stills, cover art).
+_STILL_CODECS = {"png", "mjpeg", "bmp", "gif", "tiff", "webp", "jpeg2000", "ppm", "pgm", "pam", "exr", "dpx"}
+_STILL_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "tiff_pipe", "webp_pipe", "gif", "dpx_pipe", "exr_pipe"}
+# Demuxers/codecs that turn non-video into pictures: ffmpeg renders text files as ANSI art ("tty").
+_TEXT_FORMATS = {"tty"}
+_TEXT_CODECS = {"ansi", "bintext", "xbin", "idf"}
+_VFR_TOLERANCE = 0.01  # avg rate more than 1% away from the nominal rate -> variable frame rate
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    path: str
+    format_name: str
+    duration: float
+    size: int
+    codec: str
+    width: int
+    height: int
+    fps: Fraction  # nominal rate (r_frame_rate), the timecode rate
+    avg_fps: Fraction
+    frame_count: int  # from the container when it says, else duration * fps (exact count comes from decoding)
+    frame_count_exact: bool
+    sar: Fraction
+    rotation: int  # degrees, as the display matrix says (counter-clockwise)
+    vfr: bool
+    pix_fmt: str = ""
+    field_order: str = ""
+    start_tc: str | None = None
+    reel: str | None = None
+    audio: list[dict] = field(default_factory=list)
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """Width, height as shown: sample aspect ratio applied, rotation applied."""
+        w = self.width * float(self.sar) if self.sar > 0 else float(self.width)
+        h = float(self.height)
+        if self.rotation % 180 != 0:
+            w, h = h, w
+        return max(1, round(w)), max(1, round(h))
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["fps"] = _ratio(self.fps)
+        d["avg_fps"] = _ratio(self.avg_fps)
+        d["sar"] = f"{self.sar.numerator}:{self.sar.denominator}"
+        d["display_width"], d["display_height"] = self.display_size
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "MediaInfo":
+        d = dict(d)
+        d.pop("display_width", None)
+        d.pop("display_height", None)
+        d["fps"] = Fraction(d["fps"])
+        d["avg_fps"] = Fraction(d["avg_fps"])
+        d["sar"] = Fraction(d["sar"].replace(":", "/"))
+        return cls(**d)
+
+
+def _ratio(f: Fraction) -> str:
+    return f"{f.numerator}/{f.denominator}"
+
+
+def _fraction(text: str | None) -> Fraction:
+    if not text or text in ("0/0", "N/A"):
+        return Fraction(0)
+    try:
+        return Fraction(text.replace(":", "/"))
+    except (ValueError, ZeroDivisionError):
+        return Fraction(0)
+
+
+def _rotation(stream: dict) -> int:
+    for side in stream.get("side_data_list") or []:
+        if "rotation" in side:
+            return int(round(float(side["rotation"])))
+    rotate = (stream.get("tags") or {}).get("rotate")
+    return -int(rotate) if rotate and rotate.lstrip("-").isdigit() else 0
+
+
+_TC_KEYS = ("timecode",)
+_REEL_KEYS = ("reel_name", "reel", "tape", "tape_name", "com.apple.proapps.reel")
+
+
+def _find_tag(data: dict, keys) -> str | None:
+    sources = [data.get("format", {}).get("tags") or {}] + [s.get("tags") or {} for s in data.get("streams", [])]
+    for tags in sources:
+        lowered = {k.lower(): v for k, v in tags.items()}
+        for key in keys:
+            if lowered.get(key):
+                return str(lowered[key]).strip()
+    return None
+
+
+def parse_probe(path: str, data: dict) -> MediaInfo:
+    """Turn ffprobe's JSON into MediaInfo; raise NotVideo when there is no usable moving picture."""
+    streams = data.get("streams", [])
+    fmt = data.get("format", {})
+    videos = [
+        s for s in streams
+        if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
+    ]
+    audio = [
+        {"index": s.get("index"), "codec": s.get("codec_name"), "channels": s.get("channels"),
+         "layout": s.get("channel_layout"), "sample_rate": s.get("sample_rate")}
+        for s in streams if s.get("codec_type") == "audio"
+    ]
+    if not videos:
+        kinds = sorted({s.get("codec_type", "?") for s in streams}) or ["nothing"]
+        raise NotVideo(path, f"no video stream (found: {', '.join(kinds)}); skipped -- not a camera clip")
+    v = videos[0]
+    codec = v.get("codec_name", "?")
+    fmt_name = fmt.get("format_name", "")
+    if fmt_name in _TEXT_FORMATS or codec in _TEXT_CODECS:
+        raise NotVideo(path, "a text file, not a video; skipped")
+    if codec in _STILL_CODECS and (fmt_name in _STILL_FORMATS or int(v.get("nb_frames") or 0) <= 1):
+        raise NotVideo(path, f"a still image ({codec}), not a video; skipped")
+    fps = _fraction(v.get("r_frame_rate"))
+    avg = _fraction(v.get("avg_frame_rate"))
+    if fps <= 0 or fps > 1000:
+        fps = avg
+    if fps <= 0 or fps > 1000:
+        raise MediaError(path, f"no usable frame rate in the file header (r_frame_rate={v.get('r_frame_rate')}, "
+                               f"avg_frame_rate={v.get('avg_frame_rate')}); re-mux the file with ffmpeg and try again")
+    if avg <= 0:
+        avg = fps
+    vfr = abs(float(avg) - float(fps)) / float(fps) > _VFR_TOLERANCE
+    duration = float(v.get("duration") or fmt.get("duration") or 0.0)
+    nb = v.get("nb_frames")
+    exact = bool(nb and str(nb).isdigit() and int(nb) > 0)
+    frame_count = int(nb) if exact else int(round(duration * float(avg)))
+    sar = _fraction(v.get("sample_aspect_ratio")) or Fraction(1)
+    return MediaInfo(
+        path=path,
+        format_name=fmt_name,
+        duration=duration,
+        size=int(fmt.get("size") or 0),
+        codec=codec,
+        width=int(v.get("width") or 0),
+        height=int(v.get("height") or 0),
+        fps=fps,
+        avg_fps=avg,
+        frame_count=frame_count,
+        frame_count_exact=exact,
+        sar=sar,
+        rotation=_rotation(v),
+        vfr=vfr,
+        pix_fmt=v.get("pix_fmt", ""),
+        field_order=v.get("field_order", ""),
+        start_tc=_find_tag(data, _TC_KEYS),
+        reel=_find_tag(data, _REEL_KEYS),
+        audio=audio,
+    )
+
+
+def probe(path: str | os.PathLike) -> MediaInfo:
+    """Probe one file. Raises MediaError subclasses with a message that names the file."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise MediaError(p, f"cannot read file ({exc.strerror}); check that it exists and is readable") from None
+    if size == 0:
+        raise MediaError(p, "file is empty (0 bytes); the copy from the card probably failed -- copy it again")
+    cmd = ffprobe_bin()
+    try:
+        data = ffmpeg.probe(os.fspath(p.resolve()), cmd=cmd)
+    except ffmpeg.Error as exc:
+        stderr = (exc.stderr or b"").decode(errors="replace")
+        hint = ("not a media file ffprobe can read, or a damaged one (truncated copy?): check the file, "
+                "copy it from the card again")
+        raise FFmpegFailed(p, [cmd, "-show_format", "-show_streams", str(p)], 1, stderr, hint) from None
+    return parse_probe(str(p), data)

@@ -1,0 +1,64 @@
+"""SMPTE timecode through OpenTimelineIO's RationalTime.
+
+Frame numbers are 0-based in decoded order; a timecode is `start + frame` counted at the clip's
+timecode rate. Rates SMPTE has no timecode for (10 fps surveillance, 26.777 phone video, VFR
+averages) count frames at the nearest whole rate (non-drop) -- the way NLEs display them.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import opentimelineio as otio
+
+_DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
+
+
+def _otio_rate(rate: Fraction | float) -> float:
+    return float(rate)
+
+
+def is_drop_frame_rate(rate: Fraction) -> bool:
+    return any(abs(float(rate) - float(r)) < 1e-3 for r in _DROP_FRAME_RATES)
+
+
+def _nominal(rate: Fraction | float) -> int:
+    return max(1, round(float(rate)))
+
+
+def frames_to_tc(frames: int, rate: Fraction | float, drop_frame: bool = False) -> str:
+    """Timecode string of an absolute frame count (start timecode already added)."""
+    if frames < 0:
+        raise ValueError(f"negative frame count {frames}")
+    r = _otio_rate(rate)
+    try:
+        return otio.opentime.RationalTime(frames, r).to_timecode(r, bool(drop_frame) and is_drop_frame_rate(Fraction(rate)))
+    except ValueError:
+        n = _nominal(rate)
+        ff = frames % n
+        secs = frames // n
+        return f"{secs // 3600 % 24:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}:{ff:02d}"
+
+
+def tc_to_frames(tc: str, rate: Fraction | float) -> int:
+    """Absolute frame count of a timecode string (';' or ',' before frames means drop-frame)."""
+    r = _otio_rate(rate)
+    try:
+        return int(round(otio.opentime.from_timecode(tc, r).value))
+    except ValueError:
+        parts = tc.replace(";", ":").replace(",", ":").replace(".", ":").split(":")
+        if len(parts) != 4 or not all(p.isdigit() for p in parts):
+            raise ValueError(f"not a timecode: {tc!r} (expected HH:MM:SS:FF)") from None
+        h, m, s, f = (int(p) for p in parts)
+        n = _nominal(rate)
+        if f >= n or m > 59 or s > 59:
+            raise ValueError(f"timecode {tc!r} is out of range at {float(rate):.3f} fps") from None
+        return ((h * 60 + m) * 60 + s) * n + f
+
+
+def frame_tc(frame: int, rate: Fraction, start_tc: str | None = None, drop_frame: bool | None = None) -> str:
+    """Timecode of a 0-based clip frame, offset by the clip's start timecode when it has one."""
+    if drop_frame is None:
+        drop_frame = bool(start_tc and ";" in start_tc)
+    start = tc_to_frames(start_tc, rate) if start_tc else 0
+    return frames_to_tc(start + frame, rate, drop_frame)

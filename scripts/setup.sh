@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up Dailies on a fresh machine: system tools (ffmpeg/ffprobe, a font for burn-ins) and a
+# virtualenv in .venv with the project installed (editable) and its test tools.
+# Usage: scripts/setup.sh            (idempotent: a second run only checks)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+
+need_apt=()
+command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "setup: installing ${need_apt[*]} from Debian" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: ${need_apt[*]} missing and apt-get is not usable here; ffmpeg will come from the" >&2
+    echo "       imageio-ffmpeg wheel (no ffprobe in it: install ffmpeg to probe sources)" >&2
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+# torch/torchvision are pinned in pyproject.toml to the releases that pip finds on local disk here.
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]" 2>&1 \
+  | grep -v "^WARNING: Location .* is ignored" || true
+.venv/bin/python -c "import pipeline, models, open_clip, faiss, scenedetect" \
+  || { echo "setup: the Python environment is incomplete; see the pip output above" >&2; exit 1; }
+if ! command -v ffmpeg >/dev/null 2>&1; then
+  .venv/bin/python -m pip install -q "imageio-ffmpeg>=0.5"
+fi
+echo "setup: ready (.venv)" >&2

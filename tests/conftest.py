@@ -1,0 +1,34 @@
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.media.synth import make_cuts_clip
+
+SHARED_MEDIA = Path(os.environ.get("DAILIES_SHARED_MEDIA", Path(__file__).resolve().parents[2] / "shared" / "media"))
+
+
+@pytest.fixture(autouse=True)
+def _offline(monkeypatch, tmp_path_factory):
+    """Tests never reach the network and never see the user's model cache."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path_factory.getbasetemp() / "hf-home"))
+    monkeypatch.delenv("DAILIES_ALLOW_DOWNLOAD", raising=False)
+    monkeypatch.delenv("DAILIES_LIBRARY", raising=False)
+
+
+def shared(rel: str) -> Path:
+    p = SHARED_MEDIA / rel
+    if not p.exists():
+        pytest.skip(f"{p} not present (../shared/media is not on this machine)")
+    return p
+
+
+@pytest.fixture(scope="session")
+def footage(tmp_path_factory) -> Path:
+    """A small card: three generated clips with known cuts."""
+    card = tmp_path_factory.mktemp("card")
+    make_cuts_clip(card / "A001C001.mov", [30, 25, 40], "24000/1001", timecode="01:00:00:00")
+    make_cuts_clip(card / "A001C002.mov", [45, 35], "25")
+    make_cuts_clip(card / "A001C003.mov", [20, 30, 20, 30], "30000/1001", timecode="02:00:00;00")
+    return card

@@ -1,0 +1,65 @@
+from fractions import Fraction
+
+import pytest
+
+from pipeline.errors import MediaError, NotVideo
+from pipeline.media.frames import analysis_size, stream_frames
+from pipeline.media.probe import parse_probe, probe
+from pipeline.media.synth import make_cuts_clip
+from conftest import shared
+
+
+def _json(**video):
+    v = {"codec_type": "video", "codec_name": "h264", "width": 1920, "height": 1080, "r_frame_rate": "24000/1001",
+         "avg_frame_rate": "24000/1001", "nb_frames": "240", "duration": "10.01", "sample_aspect_ratio": "1:1"}
+    v.update(video)
+    return {"format": {"format_name": "mov,mp4", "duration": "10.01", "size": "1000",
+                       "tags": {"timecode": "01:00:00:00"}}, "streams": [v]}
+
+
+def test_parse_probe_fields():
+    info = parse_probe("a.mov", _json(tags={"reel_name": "A001"}))
+    assert info.fps == Fraction(24000, 1001) and not info.vfr and info.frame_count == 240
+    assert info.start_tc == "01:00:00:00" and info.reel == "A001"
+    assert info.to_json()["fps"] == "24000/1001"
+
+
+def test_parse_probe_rejects_audio_stills_and_text():
+    with pytest.raises(NotVideo, match="no video stream"):
+        parse_probe("a.wav", {"format": {}, "streams": [{"codec_type": "audio"}]})
+    with pytest.raises(NotVideo, match="still image"):
+        parse_probe("a.png", {"format": {"format_name": "png_pipe"}, "streams": [{"codec_type": "video", "codec_name": "png"}]})
+    with pytest.raises(NotVideo, match="text file"):
+        parse_probe("a.txt", {"format": {"format_name": "tty"}, "streams": [{"codec_type": "video", "codec_name": "ansi"}]})
+
+
+def test_parse_probe_without_a_frame_rate_says_what_to_do():
+    with pytest.raises(MediaError, match="re-mux"):
+        parse_probe("a.mov", _json(r_frame_rate="0/0", avg_frame_rate="0/0"))
+
+
+def test_vfr_rotation_and_anamorphic_from_real_files():
+    vfr = probe(shared("pyscenedetect/goldeneye-vfr-drop3.mp4"))
+    assert vfr.vfr and vfr.fps == Fraction(24000, 1001)
+    rot = probe(shared("pyscenedetect/issue-134-rotate.mp4"))
+    assert rot.rotation == -90 and rot.display_size == (544, 1280)
+    ana = probe(shared("pyscenedetect/issue-195-aspect-ratio.mp4"))
+    assert ana.sar == Fraction(16, 11) and ana.display_size == (1024, 576)
+    w, h = analysis_size(ana, 256, 640)
+    assert abs(w / h - 1024 / 576) < 0.02
+
+
+def test_vfr_frames_carry_their_own_timestamps():
+    info = probe(shared("pyscenedetect/goldeneye-vfr-drop3.mp4"))
+    times = [f.time for f in stream_frames(info)]
+    assert len(times) == 160
+    steps = {round(b - a, 3) for a, b in zip(times, times[1:])}
+    assert len(steps) > 1  # not a constant frame duration
+    assert all(b > a for a, b in zip(times, times[1:]))
+
+
+def test_frames_are_display_shaped_and_counted(tmp_path):
+    clip = make_cuts_clip(tmp_path / "c.mp4", [12, 9], "25", size=(640, 360))
+    frames = list(stream_frames(probe(clip), short_side=90, max_long_side=640))
+    assert len(frames) == 21 and frames[0].image.shape == (90, 160, 3)
+    assert frames[20].time == pytest.approx(20 / 25, abs=1e-3)
