@@ -296,6 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", parents=[common], help="rebuild the vector index from the stored vectors")
     p.add_argument("action", choices=["rebuild"])
     p.set_defaults(func=cmd_index)
+
+    import importlib
+    import pkgutil
+
+    from . import commands
+
+    for mod in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
+        importlib.import_module(f"{commands.__name__}.{mod}").register(sub, common)
     return parser
 
 
