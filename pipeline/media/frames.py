@@ -40,7 +40,10 @@ def analysis_size(info: MediaInfo, short_side: int, max_long_side: int) -> tuple
     return w, h
 
 
-def decode_argv(info: MediaInfo, size: tuple[int, int], threads: int = 0) -> list[str]:
+def decode_argv(info: MediaInfo, size: tuple[int, int], threads: int = 0,
+                extra_outputs: list[str] | None = None) -> list[str]:
+    """ffmpeg argv: the analysis stream on stdout, then any `extra_outputs` (e.g. a proxy encode with its
+    own -map/-c/... options and file name): ffmpeg decodes the input once and feeds every output."""
     w, h = size
     vf = f"scale={w}:{h}:flags=area,setsar=1,showinfo"
     return [
@@ -49,6 +52,7 @@ def decode_argv(info: MediaInfo, size: tuple[int, int], threads: int = 0) -> lis
         "-map", "0:v:0", "-an", "-sn", "-dn",
         "-fps_mode", "passthrough", "-vf", vf,
         "-pix_fmt", "bgr24", "-f", "rawvideo", "pipe:1",
+        *(extra_outputs or []),
     ]
 
 
@@ -83,10 +87,11 @@ class _StderrReader(threading.Thread):
             return self.times.pop(n, float("nan"))
 
 
-def stream_frames(info: MediaInfo, short_side: int = 256, max_long_side: int = 640) -> Iterator[Frame]:
+def stream_frames(info: MediaInfo, short_side: int = 256, max_long_side: int = 640,
+                  extra_outputs: list[str] | None = None) -> Iterator[Frame]:
     """Yield every frame of the first video stream. Raises FFmpegFailed if decoding fails."""
     size = analysis_size(info, short_side, max_long_side)
-    argv = decode_argv(info, size)
+    argv = decode_argv(info, size, extra_outputs=extra_outputs)
     w, h = size
     nbytes = w * h * 3
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=nbytes * 4)
