@@ -7,7 +7,8 @@ from typing import Callable, Iterable
 
 from .config import Settings
 from .keyframes import Keyframe, KeyframeCollector
-from .media.frames import Frame, stream_frames
+from .errors import MediaError
+from .media.frames import DecodeLog, Frame, stream_frames
 from .media.probe import MediaInfo
 from .shots import CutDetector, Shot, build_shots
 
@@ -20,6 +21,7 @@ class Analysis:
     gradual: list[list[int]]
     shots: list[Shot]
     keyframes: dict[int, list[Keyframe]] = field(default_factory=dict)  # shot index -> keyframes
+    decode: DecodeLog = field(default_factory=DecodeLog)  # what the decoder said about the source
 
     def shots_json(self) -> dict:
         fps = self.info.fps
@@ -70,5 +72,31 @@ def analyze_frames(
 
 
 def analyze_file(info: MediaInfo, settings: Settings, with_keyframes: bool = True, progress=None) -> Analysis:
-    frames = stream_frames(info, settings.analysis.short_side, settings.analysis.max_long_side)
-    return analyze_frames(info, frames, settings, with_keyframes, progress)
+    log = DecodeLog()
+    frames = stream_frames(info, settings.analysis.short_side, settings.analysis.max_long_side, log=log)
+    result = analyze_frames(info, frames, settings, with_keyframes, progress)
+    result.decode = log
+    return result
+
+
+class Truncated(MediaError):
+    """Decoding ended well before the frames the file's header promises."""
+
+
+def check_complete(result: Analysis, min_fraction: float) -> list[str]:
+    """Pure check of a finished decode: raise Truncated when the file ended early; return warnings
+    (damaged frames the decoder concealed, a header that disagrees with the stream)."""
+    info = result.info
+    expected, got = info.frame_count, result.frame_count
+    problems = result.decode.problems or []
+    if expected > 0 and got < expected * min_fraction:
+        said = f" (ffmpeg: {problems[-1]})" if problems else ""
+        raise Truncated(info.path, f"truncated: decoding ended after {got} of {expected} frames the header promises"
+                                   f"{said}; the recording or the copy was cut short -- copy it from the card again "
+                                   f"(no shots were recorded for it)")
+    warnings = list(info.notes)
+    if result.decode.problem_count:
+        warnings.append(f"ffmpeg reported {result.decode.problem_count} decode error(s), e.g. {problems[0]!r}: "
+                        f"some frames are damaged; shots and keyframes near them may be wrong -- check the clip "
+                        f"and the card copy")
+    return warnings

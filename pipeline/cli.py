@@ -59,6 +59,15 @@ def _tty(args) -> bool:
 # -- commands ------------------------------------------------------------------------------
 
 def cmd_ingest(args) -> int:
+    """One ingest per library at a time (pipeline/lock.py): a second one is refused or, with --wait, queued."""
+    from .lock import ingest_lock
+
+    settings = _settings(args).replace("embed", model=args.model, device=args.device)
+    with ingest_lock(_library(args), wait=args.wait or settings.reliability.lock_wait):
+        return _ingest(args, settings)
+
+
+def _ingest(args, settings) -> int:
     from models.clip import OpenClipEmbedder
     from models.presets import resolve_model
 
@@ -66,7 +75,6 @@ def cmd_ingest(args) -> int:
     from .flow import ingest
     from .search import NOT_SEMANTIC
 
-    settings = _settings(args).replace("embed", model=args.model, device=args.device)
     e = settings.embed
     allow = e.allow_download or os.environ.get("DAILIES_ALLOW_DOWNLOAD") == "1"
     preset = None if args.no_embed else resolve_model(e.model)
@@ -102,6 +110,8 @@ def cmd_ingest(args) -> int:
             print(f"error: {outcome.message}", file=sys.stderr)
         elif outcome.status == "skipped" and args.verbose and not args.json:
             print(f"note: {outcome.message}", file=sys.stderr)
+        for w in outcome.warnings:
+            print(f"warning: {outcome.path}: {w}", file=sys.stderr)
 
     try:
         report = ingest(catalog, args.paths, settings, preset, make_embedder, on_file, progress_factory)
@@ -121,6 +131,8 @@ def cmd_ingest(args) -> int:
         lines.append(f"embedding pending: {report.embed_pending}")
     for f in report.failed:
         lines.append(f"failed: {f.message}")
+    for f in report.files:
+        lines.extend(f"warning: {f.path}: {w}" for w in f.warnings)
     if "warning" in data:
         lines.append(f"warning: {data['warning']}")
     _emit(args, data, "\n".join(lines))
@@ -191,6 +203,8 @@ def cmd_clips(args) -> int:
                 "content_hash": c["content_hash"], "size": c["size"],
                 "probe": json.loads(c["probe_json"]) if c["probe_json"] else None,
                 "shots": catalog.count_shots(c["id"]),
+                "warnings": (runs["analyze"]["detail"] or "").split("\n") if "analyze" in runs
+                and runs["analyze"]["status"] == "done" and runs["analyze"]["detail"] else [],
                 "stages": {k: {"status": r["status"], "detail": r["detail"], "finished_at": r["finished_at"]}
                            for k, r in runs.items()},
             })
@@ -266,6 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model preset (configs/models) or checkpoint file; default from config")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where the model runs (default auto)")
     p.add_argument("--no-embed", action="store_true", help="skip embedding (shots and keyframes only)")
+    p.add_argument("--wait", action="store_true",
+                   help="if another ingest is running on this library, wait for it instead of refusing")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("shots", parents=[common], help="shot boundaries of one file (no library needed)",

@@ -64,12 +64,23 @@ class SearchSettings:
 
 
 @dataclass(frozen=True)
+class ReliabilitySettings:
+    min_decoded_fraction: float = 0.98
+    lock_wait: bool = False
+
+    def __post_init__(self):
+        if not 0 < self.min_decoded_fraction <= 1:
+            raise ConfigError(f"reliability.min_decoded_fraction must be in (0, 1], got {self.min_decoded_fraction}")
+
+
+@dataclass(frozen=True)
 class Settings:
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     shots: ShotSettings = field(default_factory=ShotSettings)
     keyframes: KeyframeSettings = field(default_factory=KeyframeSettings)
     embed: EmbedSettings = field(default_factory=EmbedSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    reliability: ReliabilitySettings = field(default_factory=ReliabilitySettings)
 
     def replace(self, section: str, **changes: Any) -> "Settings":
         """A copy with some keys of one section changed (None values are ignored: 'unset')."""

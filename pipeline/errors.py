@@ -62,6 +62,14 @@ class CatalogError(DailiesError):
     """The library catalog is missing, locked, or from an incompatible version."""
 
 
+class LibraryBusy(CatalogError):
+    """Another ingest holds the library's lock."""
+
+
+class DiskFull(CatalogError):
+    """The library's disk is full: the run stops (every further file would fail the same way)."""
+
+
 class IndexMismatch(DailiesError):
     """A vector index does not belong to the model it is used with."""
 

@@ -16,14 +16,16 @@ from typing import Callable
 
 from . import embed as embed_stage
 from . import index as index_stage
-from .analyze import analyze_file
+from .analyze import Truncated, analyze_file, check_complete
 from .catalog import Catalog
 from .config import Settings, settings_hash
 from .discover import Candidate, discover
-from .errors import DailiesError, MediaError, ModelError, NotVideo
+from .errors import DailiesError, DiskFull, MediaError, ModelError, NotVideo
 from .hashing import hash_file
 from .keyframes import write_thumbnails
 from .media.probe import MediaInfo, probe
+from .sources import (Snapshot, StillGrowing, growing_message, is_disk_full, snapshot, snapshot_or_none,
+                      unreadable_message)
 
 log = logging.getLogger("dailies.ingest")
 
@@ -47,6 +49,7 @@ class FileOutcome:
     ran: list[str] = field(default_factory=list)  # stages that did work this run
     shots: int = 0
     embedding: str = ""  # done | pending | ""
+    warnings: list[str] = field(default_factory=list)  # ingested, but something is wrong with the source
 
 
 @dataclass
@@ -116,23 +119,29 @@ def _probe_stage(catalog: Catalog, clip, cand: Candidate, content_hash: str, ran
 
 
 def _analyze_stage(catalog: Catalog, clip_id: int, info: MediaInfo, content_hash: str, settings: Settings,
-                   ran: list[str], progress=None) -> int:
+                   out: FileOutcome, progress=None) -> int:
     key = analyze_key(settings)
     if catalog.is_done(clip_id, "analyze", content_hash, key):
+        detail = catalog.stage_run(clip_id, "analyze")["detail"]
+        out.warnings = detail.split("\n") if detail else []
         return catalog.count_shots(clip_id)
     t0 = time.monotonic()
     result = analyze_file(info, settings, progress=progress)
+    out.warnings = check_complete(result, settings.reliability.min_decoded_fraction)
     rel_dir = f"thumbs/{clip_id}/{key}"
     rows = write_thumbnails(catalog.root, rel_dir, result.keyframes, settings.keyframes.jpeg_quality)
     with catalog.transaction():
         catalog.replace_analysis(clip_id, [s.to_json() for s in result.shots],
                                  [(a, b, "gradual", 1.0) for a, b in result.gradual], rows)
         catalog.set_frame_count(clip_id, result.frame_count)
-        catalog.record_stage(clip_id, "analyze", content_hash, key, "done", seconds=time.monotonic() - t0)
+        catalog.record_stage(clip_id, "analyze", content_hash, key, "done", seconds=time.monotonic() - t0,
+                             detail="\n".join(out.warnings) or None)
+        for w in out.warnings:
+            catalog.log_event("warning", f"{info.path}: {w}", info.path, "analyze")
     for old in (catalog.root / "thumbs" / str(clip_id)).iterdir():
         if old.name != key:
             shutil.rmtree(old, ignore_errors=True)
-    ran.append("analyze")
+    out.ran.append("analyze")
     return len(result.shots)
 
 
@@ -154,13 +163,15 @@ def _embed_stage(catalog: Catalog, clip_id: int, content_hash: str, settings: Se
     return "done"
 
 
-def _source_hash(catalog: Catalog, clip, path: Path, ran: list[str]) -> str:
-    st = path.stat()
-    if clip["content_hash"] and clip["size"] == st.st_size and clip["mtime_ns"] == st.st_mtime_ns:
+def _source_hash(catalog: Catalog, clip, path: Path, st: Snapshot, ran: list[str]) -> str:
+    if clip["content_hash"] and clip["size"] == st.size and clip["mtime_ns"] == st.mtime_ns:
         return clip["content_hash"]
     digest = hash_file(path)
+    after = snapshot_or_none(path)
+    if after != st:
+        raise StillGrowing(path, growing_message(st, after))
     with catalog.transaction():
-        catalog.set_clip_source(clip["id"], st.st_size, st.st_mtime_ns, digest)
+        catalog.set_clip_source(clip["id"], st.size, st.mtime_ns, digest)
     ran.append("hash")
     return digest
 
@@ -172,13 +183,18 @@ def ingest_one(catalog: Catalog, cand: Candidate, settings: Settings, slot: Embe
     with catalog.transaction():
         clip = catalog.upsert_clip(path)
     clip_id = clip["id"]
+    before = None
     try:
-        content_hash = _source_hash(catalog, clip, cand.path, out.ran)
+        before = snapshot(cand.path)
+        content_hash = _source_hash(catalog, clip, cand.path, before, out.ran)
         info = _probe_stage(catalog, catalog.clip(clip_id), cand, content_hash, out.ran)
-        out.shots = _analyze_stage(catalog, clip_id, info, content_hash, settings, out.ran, progress)
+        out.shots = _analyze_stage(catalog, clip_id, info, content_hash, settings, out, progress)
         if model_id:
             out.embedding = _embed_stage(catalog, clip_id, content_hash, settings, slot, model_id, out.ran)
         new_status = ("ok", None)
+    except (Truncated, StillGrowing) as exc:  # a damaged or unfinished video, whatever its name says
+        out.status, out.message = "failed", str(exc)
+        new_status = (out.status, out.message)
     except NotVideo as exc:
         if cand.expects_video:
             out.status, out.message = "failed", str(exc)
@@ -189,8 +205,16 @@ def ingest_one(catalog: Catalog, cand: Candidate, settings: Settings, slot: Embe
         out.status, out.message = ("failed", str(exc)) if cand.expects_video else ("skipped", f"{path}: not a media file; skipped")
         new_status = (out.status, str(exc))
     except OSError as exc:
-        out.status, out.message = "failed", f"{path}: cannot read file ({exc.strerror or exc}); check permissions and the card copy"
+        if is_disk_full(exc):
+            raise DiskFull(f"the library's disk is full ({catalog.root}: {exc.strerror}) while ingesting {path}; "
+                           f"finished work is kept -- free some space and run the same command again") from None
+        out.status, out.message = "failed", f"{path}: {unreadable_message(cand.path, exc)}"
         new_status = (out.status, out.message)
+    if before is not None and out.status != "skipped":
+        after = snapshot_or_none(cand.path)
+        if after != before:  # the source changed under us: what was read is not the file
+            out.status, out.message = "failed", f"{path}: {growing_message(before, after)}"
+            new_status = (out.status, out.message)
     with catalog.transaction():
         if (clip["status"], clip["error"]) != new_status:
             catalog.set_clip_status(clip_id, *new_status)
@@ -223,9 +247,10 @@ def ingest(catalog: Catalog, paths: list[str], settings: Settings, preset=None, 
             on_file(i, len(candidates), outcome)
     if slot.error:
         report.embed_pending = str(slot.error)
-    if model_id and slot.embedder is not None:
+    model_row = catalog.model(model_id) if model_id else None
+    if model_row is not None:  # also when every vector was already there: a killed run may not have saved the index
         with catalog.transaction():
             catalog.meta_set("model", model_id)
-        _, report.index = index_stage.sync(catalog, model_id, slot.embedder.dim)
+        _, report.index = index_stage.sync(catalog, model_id, model_row["dim"])
     report.seconds = time.monotonic() - t0
     return report

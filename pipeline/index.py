@@ -18,7 +18,8 @@ import faiss
 import numpy as np
 
 from .catalog import Catalog
-from .errors import IndexMismatch
+from .errors import CatalogError, DiskFull, IndexMismatch
+from .sources import is_disk_full
 
 log = logging.getLogger("dailies.index")
 
@@ -63,10 +64,20 @@ class VectorIndex:
         ipath, spath = index_paths(root, self.model_id)
         ipath.parent.mkdir(parents=True, exist_ok=True)
         tmp = ipath.with_suffix(".faiss.tmp")
-        faiss.write_index(self.index, str(tmp))
         stamp = {"model": self.model_id, "dim": self.dim, "count": self.ntotal, "kind": type(self.index.index).__name__}
         stmp = spath.with_suffix(".json.tmp")
-        stmp.write_text(json.dumps(stamp, indent=1))
+        try:
+            faiss.write_index(self.index, str(tmp))
+            stmp.write_text(json.dumps(stamp, indent=1))
+        except (OSError, RuntimeError) as exc:  # faiss reports a full disk as a RuntimeError
+            tmp.unlink(missing_ok=True)
+            stmp.unlink(missing_ok=True)
+            full = is_disk_full(exc) or "No space left" in str(exc)
+            raise (DiskFull if full else CatalogError)(
+                f"cannot write the vector index under {ipath.parent} ({exc}); the catalog is intact and the index "
+                f"is rebuilt from it -- {'free some space' if full else 'fix the folder'} and run the same command "
+                f"again") from None
+        # A reader between these two renames sees a new index with an old stamp: it rebuilds from the catalog.
         os.replace(tmp, ipath)
         os.replace(stmp, spath)
 

@@ -109,7 +109,11 @@ def write_thumbnails(root, rel_dir: str, keyframes: dict[int, list[Keyframe]], q
         for kf in kfs:
             rel = f"{rel_dir}/{kf.frame:07d}.jpg"
             tmp = folder / f".{kf.frame:07d}.jpg.tmp"
-            tmp.write_bytes(encode_jpeg(kf.image, quality))
+            try:
+                tmp.write_bytes(encode_jpeg(kf.image, quality))
+            except OSError:
+                tmp.unlink(missing_ok=True)  # a full disk leaves no half JPEG behind
+                raise
             os.replace(tmp, Path(root) / rel)
             rows.append((kf.frame, kf.time, rel))
         out[shot] = rows

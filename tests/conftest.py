@@ -32,3 +32,27 @@ def footage(tmp_path_factory) -> Path:
     make_cuts_clip(card / "A001C002.mov", [45, 35], "25")
     make_cuts_clip(card / "A001C003.mov", [20, 30, 20, 30], "30000/1001", timecode="02:00:00;00")
     return card
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_shell():
+    """No subprocess is ever given a shell: any attempt fails the test that made it (whole session)."""
+    import subprocess
+
+    real_init = subprocess.Popen.__init__
+
+    def guarded(self, args, *rest, **kwargs):
+        shell = kwargs.get("shell", rest[7] if len(rest) > 7 else False)
+        if shell or isinstance(args, (str, bytes)):
+            raise AssertionError(f"subprocess started through a shell or from a string: {args!r}")
+        return real_init(self, args, *rest, **kwargs)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"os.system/os.popen runs a shell: {args!r}")
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(subprocess.Popen, "__init__", guarded)
+    mp.setattr(os, "system", refuse)
+    mp.setattr(os, "popen", refuse)
+    yield
+    mp.undo()

@@ -6,7 +6,7 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
-from ..errors import CatalogError
+from ..errors import CatalogError, DiskFull
 from .migrations import MIGRATIONS
 from .queries import Queries
 
@@ -20,15 +20,34 @@ class Catalog(Queries):
 
     @contextlib.contextmanager
     def transaction(self):
-        """All writes of a unit of work commit together or not at all."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """All writes of a unit of work commit together or not at all (readers see before or after)."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise (self._explain(exc) or exc) from None
         try:
             yield self.conn
-        except BaseException:
-            self.conn.rollback()
-            raise
-        else:
             self.conn.commit()
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.rollback()
+            if isinstance(exc, sqlite3.OperationalError) and self._explain(exc):
+                raise self._explain(exc) from None
+            raise
+
+    def _explain(self, exc: sqlite3.OperationalError) -> CatalogError | None:
+        """A message for the person running Dailies, for what the disk or another process caused."""
+        text = str(exc)
+        if "full" in text:
+            return DiskFull(f"the library's disk is full ({self.root}: {text}); the catalog is unchanged by the "
+                            f"failed write -- free some space and run the same command again")
+        if "locked" in text or "busy" in text:
+            return CatalogError(f"{self.root}: the catalog stayed locked by another process for too long ({text}); "
+                                f"try again when the other Dailies command has finished")
+        if "disk I/O" in text:
+            return CatalogError(f"{self.root}: the disk failed while writing the catalog ({text}); check the disk, "
+                                f"then run the same command again (committed work is kept)")
+        return None
 
     def close(self) -> None:
         self.conn.close()

@@ -21,7 +21,7 @@ from ..errors import FFmpegFailed
 from .ffmpeg import ffmpeg_bin, safe_input
 from .probe import MediaInfo
 
-_SHOWINFO = re.compile(rb"\[Parsed_showinfo_\d+ @ [^\]]+\] n:\s*(\d+) pts:\s*(-?\d+|NOPTS)\s+pts_time:\s*(-?[\d.e+-]+|NOPTS)")
+_SHOWINFO = re.compile(rb"\[Parsed_showinfo_\d+ @ [^\]]+\] (?:\[info\] )?n:\s*(\d+) pts:\s*(-?\d+|NOPTS)\s+pts_time:\s*(-?[\d.e+-]+|NOPTS)")
 
 
 @dataclass
@@ -47,7 +47,7 @@ def decode_argv(info: MediaInfo, size: tuple[int, int], threads: int = 0,
     w, h = size
     vf = f"scale={w}:{h}:flags=area,setsar=1,showinfo"
     return [
-        ffmpeg_bin(), "-nostdin", "-hide_banner", "-loglevel", "info",
+        ffmpeg_bin(), "-nostdin", "-hide_banner", "-loglevel", "level+info",
         "-threads", str(threads), "-i", safe_input(info.path),
         "-map", "0:v:0", "-an", "-sn", "-dn",
         "-fps_mode", "passthrough", "-vf", vf,
@@ -56,14 +56,24 @@ def decode_argv(info: MediaInfo, size: tuple[int, int], threads: int = 0,
     ]
 
 
+_PREFIX = re.compile(r"^(\[[^\]]+ @ 0x[0-9a-f]+\]\s*)?(\[(error|fatal|warning)\]\s*)?")
+
+
+def _is_problem(line: bytes) -> bool:
+    """An ffmpeg log line (`-loglevel level+info`) that says the source is damaged."""
+    return b"[error]" in line or b"[fatal]" in line or (b"[warning]" in line and b"corrupt" in line)
+
+
 class _StderrReader(threading.Thread):
-    """Collects frame times from showinfo and keeps the last lines of anything else."""
+    """Collects frame times from showinfo, the source's decode problems, and the last lines of anything else."""
 
     def __init__(self, stream):
         super().__init__(daemon=True)
         self.stream = stream
         self.times: dict[int, float] = {}
         self.other = collections.deque(maxlen=20)
+        self.problems: list[str] = []  # first lines kept; `problem_count` counts them all
+        self.problem_count = 0
         self.cond = threading.Condition()
         self.done = False
 
@@ -76,7 +86,12 @@ class _StderrReader(threading.Thread):
                     self.times[int(m.group(1))] = float("nan") if t == b"NOPTS" else float(t)
                     self.cond.notify_all()
             elif b"Parsed_showinfo" not in line:
-                self.other.append(line.decode(errors="replace").rstrip())
+                text = line.decode(errors="replace").rstrip()
+                self.other.append(text)
+                if _is_problem(line):
+                    self.problem_count += 1
+                    if len(self.problems) < 20:
+                        self.problems.append(_PREFIX.sub("", text))
         with self.cond:
             self.done = True
             self.cond.notify_all()
@@ -87,9 +102,21 @@ class _StderrReader(threading.Thread):
             return self.times.pop(n, float("nan"))
 
 
+@dataclass
+class DecodeLog:
+    """What the decoder said about the source, filled in when the frame stream ends."""
+
+    problems: list[str] | None = None  # the first error lines (ffmpeg's own words)
+    problem_count: int = 0
+    frames: int = 0
+
+
 def stream_frames(info: MediaInfo, short_side: int = 256, max_long_side: int = 640,
-                  extra_outputs: list[str] | None = None) -> Iterator[Frame]:
-    """Yield every frame of the first video stream. Raises FFmpegFailed if decoding fails."""
+                  extra_outputs: list[str] | None = None, log: DecodeLog | None = None) -> Iterator[Frame]:
+    """Yield every frame of the first video stream. Raises FFmpegFailed if decoding fails.
+
+    `log`, when given, receives the decoder's complaints about the source (damaged frames, a
+    truncated file) once the stream ends: decoding goes on past them, the caller decides."""
     size = analysis_size(info, short_side, max_long_side)
     argv = decode_argv(info, size, extra_outputs=extra_outputs)
     w, h = size
@@ -114,6 +141,8 @@ def stream_frames(info: MediaInfo, short_side: int = 256, max_long_side: int = 6
             n += 1
         proc.wait()
         reader.join(timeout=10)
+        if log is not None:
+            log.problems, log.problem_count, log.frames = list(reader.problems), reader.problem_count, n
         if proc.returncode != 0 or n == 0:
             hint = ("no frame could be decoded: the file is damaged or truncated; copy it from the card again"
                     if n == 0 else "decoding stopped early: the file is probably truncated")

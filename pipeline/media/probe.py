@@ -19,6 +19,8 @@ _STILL_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "tiff_pipe", "w
 _TEXT_FORMATS = {"tty"}
 _TEXT_CODECS = {"ansi", "bintext", "xbin", "idf"}
 _VFR_TOLERANCE = 0.01  # avg rate more than 1% away from the nominal rate -> variable frame rate
+# Frame rates a camera original can have. Outside this a header is damaged (a 0 timescale reads as 1/512 fps).
+_MIN_FPS, _MAX_FPS = 1, 1000
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class MediaInfo:
     start_tc: str | None = None
     reel: str | None = None
     audio: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # header oddities worked around (shown as warnings)
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -131,15 +134,20 @@ def parse_probe(path: str, data: dict) -> MediaInfo:
         raise NotVideo(path, f"a still image ({codec}), not a video; skipped")
     fps = _fraction(v.get("r_frame_rate"))
     avg = _fraction(v.get("avg_frame_rate"))
-    if fps <= 0 or fps > 1000:
+    if not _MIN_FPS <= fps <= _MAX_FPS:
         fps = avg
-    if fps <= 0 or fps > 1000:
+    if not _MIN_FPS <= fps <= _MAX_FPS:
         raise MediaError(path, f"no usable frame rate in the file header (r_frame_rate={v.get('r_frame_rate')}, "
                                f"avg_frame_rate={v.get('avg_frame_rate')}); re-mux the file with ffmpeg and try again")
     if avg <= 0:
         avg = fps
     vfr = abs(float(avg) - float(fps)) / float(fps) > _VFR_TOLERANCE
     duration = float(v.get("duration") or fmt.get("duration") or 0.0)
+    notes = []
+    container = float(fmt.get("duration") or 0.0)
+    if v.get("duration") and container > 2 * duration + 10:
+        notes.append(f"the container claims {container:.0f} s but the video stream lasts {duration:.1f} s: "
+                     f"the header is damaged; Dailies used the stream's duration -- re-mux the file to fix its header")
     nb = v.get("nb_frames")
     exact = bool(nb and str(nb).isdigit() and int(nb) > 0)
     frame_count = int(nb) if exact else int(round(duration * float(avg)))
@@ -164,7 +172,17 @@ def parse_probe(path: str, data: dict) -> MediaInfo:
         start_tc=_find_tag(data, _TC_KEYS),
         reel=_find_tag(data, _REEL_KEYS),
         audio=audio,
+        notes=notes,
     )
+
+
+_QT_ATOMS = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot", b"uuid"}
+
+
+def _starts_like_quicktime(p: Path) -> bool:
+    """The file begins with a QuickTime/MP4 atom: a real MP4/MOV, whatever is wrong with the rest of it."""
+    with open(p, "rb") as fh:
+        return fh.read(8)[4:8] in _QT_ATOMS
 
 
 def probe(path: str | os.PathLike) -> MediaInfo:
@@ -178,10 +196,15 @@ def probe(path: str | os.PathLike) -> MediaInfo:
         raise MediaError(p, "file is empty (0 bytes); the copy from the card probably failed -- copy it again")
     cmd = ffprobe_bin()
     try:
-        data = ffmpeg.probe(os.fspath(p.resolve()), cmd=cmd)
+        data = ffmpeg.probe(os.fspath(p.resolve()), cmd=cmd, v="error")
     except ffmpeg.Error as exc:
         stderr = (exc.stderr or b"").decode(errors="replace")
-        hint = ("not a media file ffprobe can read, or a damaged one (truncated copy?): check the file, "
-                "copy it from the card again")
+        if "moov atom not found" in stderr and _starts_like_quicktime(p):
+            hint = ("the MP4/MOV index (moov atom) is missing: the file is truncated -- the recording or the copy "
+                    "was cut short; copy it from the card again (untrunc can rebuild it with a good clip from the "
+                    "same camera)")
+        else:
+            hint = ("not a media file ffprobe can read, or a damaged one (truncated copy?): check the file, "
+                    "copy it from the card again")
         raise FFmpegFailed(p, [cmd, "-show_format", "-show_streams", str(p)], 1, stderr, hint) from None
     return parse_probe(str(p), data)

@@ -1,0 +1,225 @@
+"""The bad-input corpus (tests/corpus.py) through a real ingest: every file gets its own outcome and a
+message that says what is wrong and what to do, recorded in the catalog; the others are ingested;
+exit code 1 with a summary. Plus the cases a shared corpus cannot hold: unreadable files, a file
+still being copied, and the no-shell rule."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from corpus import lavfi_clip, make_corpus
+
+from pipeline.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    corpus = make_corpus(root / "card")
+    cwd = os.getcwd()
+    os.chdir(root)  # where a shell would have run `$(touch PWNED)`
+    try:
+        code, out, err = cli("ingest", str(corpus.root), "--library", str(root / "lib"), "--no-embed", "--json")
+    finally:
+        os.chdir(cwd)
+    return corpus, root, code, json.loads(out), err
+
+
+def test_every_case_gets_its_outcome_and_message(corpus_run):
+    corpus, _, code, report, err = corpus_run
+    assert code == 1
+    files = {Path(f["path"]).name: f for f in report["files"]}
+    # each file exactly once (the folder symlink loop sub/up -> .. is not walked)
+    assert sorted(files) == sorted(c.file for c in corpus.cases)
+    wrong = []
+    for case in corpus.cases:
+        f = files[case.file]
+        said = f["message"] if case.status != "ok" else " | ".join(f["warnings"])
+        if f["status"] != case.status or (case.message and not re.search(case.message, said, re.S)):
+            wrong.append(f"{case.file}: expected {case.status} /{case.message}/, got {f['status']}: {said}")
+        if case.status != "ok":
+            assert said.startswith(f["path"]), said  # the message names the file
+        if case.status == "ok" and not case.message:
+            assert f["warnings"] == [], (case.file, f["warnings"])
+    assert not wrong, "\n".join(wrong)
+    # one `error:` line per failed file on stderr, and a summary
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == sum(c.status == "failed" for c in corpus.cases)
+    s = report["summary"]
+    assert (s["ok"], s["failed"], s["skipped"]) == tuple(sum(c.status == k for c in corpus.cases)
+                                                         for k in ("ok", "failed", "skipped"))
+
+
+def test_outcomes_are_recorded_in_the_catalog(corpus_run):
+    corpus, root, *_ = corpus_run
+    code, out, _ = cli("clips", "--library", str(root / "lib"), "--json")
+    assert code == 0
+    clips = {Path(c["path"]).name: c for c in json.loads(out)["clips"]}
+    for case in corpus.cases:
+        c = clips[case.file]
+        assert c["status"] == case.status, case.file
+        if case.status == "ok":
+            assert c["error"] is None and c["shots"] >= 1 and c["stages"]["analyze"]["status"] == "done"
+            if case.message:
+                assert re.search(case.message, " ".join(c["warnings"])), (case.file, c["warnings"])
+        else:
+            assert re.search(case.message, c["error"], re.S), (case.file, c["error"])
+            assert c["shots"] == 0  # nothing partial is kept for a failed or skipped file
+    conn = sqlite3.connect(root / "lib" / "catalog.sqlite")
+    levels = {(lvl, Path(p).name) for lvl, p in conn.execute("SELECT level, path FROM events")}
+    assert {("error", c.file) for c in corpus.cases if c.status == "failed"} <= levels
+    assert {("warning", c.file) for c in corpus.cases if c.status == "ok" and c.message} <= levels
+
+
+def test_hostile_names_reach_no_shell(corpus_run):
+    corpus, root, *_ = corpus_run
+    assert not list(root.rglob("PWNED")) and not (REPO / "PWNED").exists()
+    assert not Path("PWNED").exists()
+
+
+def test_odd_but_valid_pictures_are_read_right(corpus_run):
+    _, root, *_ = corpus_run
+    code, out, _ = cli("clips", "--library", str(root / "lib"), "--json")
+    probe = {Path(c["path"]).name: c["probe"] for c in json.loads(out)["clips"] if c["probe"]}
+    assert probe["VFR.mp4"]["vfr"] is True
+    assert (probe["ROTATED.mp4"]["display_width"], probe["ROTATED.mp4"]["display_height"]) == (90, 160)
+    assert (probe["ANAMORPHIC.mov"]["display_width"], probe["ANAMORPHIC.mov"]["display_height"]) == (320, 90)
+    assert probe["PRORES_10BIT.mov"]["pix_fmt"] == "yuv422p10le"
+    assert probe["HEVC_10BIT.mp4"]["codec"] == "hevc"
+    assert probe["INTERLACED.mpg"]["field_order"] in ("tt", "tb")
+    assert probe["HUGE_8K.mp4"]["width"] == 7680
+
+
+def test_a_second_run_does_no_work_and_says_the_same(corpus_run):
+    corpus, root, _, first, _ = corpus_run
+    code, out, _ = cli("ingest", str(corpus.root), "--library", str(root / "lib"), "--no-embed", "--json")
+    again = json.loads(out)
+    assert code == 1
+    ok = [f for f in again["files"] if f["status"] == "ok"]
+    assert all(f["ran"] == [] for f in ok)
+    assert {f["path"]: (f["status"], f["message"], f["warnings"]) for f in again["files"]} == \
+           {f["path"]: (f["status"], f["message"], f["warnings"]) for f in first["files"]}
+
+
+# -- cases a shared corpus cannot hold -----------------------------------------------------------------
+
+def _as_nobody() -> list[str]:
+    """Run a command as `nobody`: root reads every file whatever its mode, so the test drops root."""
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root and setpriv is missing: cannot drop privileges to test an unreadable file")
+    return [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+
+def test_unreadable_file_is_named_and_the_rest_ingested():
+    base = Path(tempfile.mkdtemp(prefix="dailies-perm-"))
+    try:
+        base.chmod(0o755)
+        card = base / "card"
+        card.mkdir()
+        lavfi_clip(card / "A001C001.mov")
+        shutil.copy(card / "A001C001.mov", card / "A001C002.mov")
+        (card / "A001C002.mov").chmod(0o000)
+        lib = base / "lib"
+        lib.mkdir()
+        lib.chmod(0o777)
+        argv = ["ingest", str(card), "--library", str(lib), "--no-embed", "--json"]
+        if os.geteuid() == 0:
+            env = {**os.environ, "HOME": str(lib), "HF_HOME": str(lib / "hf"), "PYTHONPATH": str(REPO)}
+            proc = subprocess.run([*_as_nobody(), sys.executable, "-m", "pipeline.cli", *argv], env=env,
+                                  capture_output=True, text=True, timeout=120, cwd=lib)
+            code, out, err = proc.returncode, proc.stdout, proc.stderr
+        else:
+            code, out, err = cli(*argv)
+        assert code == 1, err
+        files = {Path(f["path"]).name: f for f in json.loads(out)["files"]}
+        assert files["A001C001.mov"]["status"] == "ok"
+        assert files["A001C002.mov"]["status"] == "failed"
+        assert re.search(r"A001C002\.mov: permission denied.*make it readable", files["A001C002.mov"]["message"])
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_file_still_being_copied_is_not_taken_as_complete(tmp_path):
+    """A writer appends to a clip while ingest reads it: that clip fails with `still being written`, the
+    other is ingested; once the copy is finished the next run ingests it in full."""
+    from pipeline.catalog import open_catalog
+    from pipeline.config import load_settings
+    from pipeline.flow import ingest
+
+    src = lavfi_clip(tmp_path / "source.mov", seconds=4)
+    data = src.read_bytes()
+    card = tmp_path / "card"
+    card.mkdir()
+    lavfi_clip(card / "A001C001.mov")
+    growing = card / "A001C002.mov"
+    growing.write_bytes(data[:4096])
+    done_reading = threading.Event()
+
+    def copy_slowly():  # half at once, then a trickle until ingest has read the file, then the rest
+        at = len(data) // 2
+        with open(growing, "ab") as fh:
+            fh.write(data[4096:at])
+            fh.flush()
+            while not done_reading.is_set() and at < len(data) - 64:
+                fh.write(data[at:at + 16])
+                fh.flush()
+                at += 16
+                time.sleep(0.005)
+            fh.write(data[at:])
+
+    def on_file(i, total, outcome):
+        if outcome.path == str(growing):
+            done_reading.set()
+
+    writer = threading.Thread(target=copy_slowly)
+    writer.start()
+    catalog = open_catalog(tmp_path / "lib")
+    try:
+        report = ingest(catalog, [str(card)], load_settings(), on_file=on_file)
+        writer.join()
+        outcome = {Path(f.path).name: f for f in report.files}
+        assert outcome["A001C001.mov"].status == "ok"
+        assert outcome["A001C002.mov"].status == "failed"
+        assert "still being written" in outcome["A001C002.mov"].message
+        assert catalog.clip_by_path(str(growing))["status"] == "failed"
+        # the copy has finished: the next run ingests it in full, from the bytes now on disk
+        report = ingest(catalog, [str(card)], load_settings())
+        outcome = {Path(f.path).name: f for f in report.files}
+        assert outcome["A001C002.mov"].status == "ok" and outcome["A001C002.mov"].shots == 2
+        assert outcome["A001C002.mov"].ran == ["hash", "probe", "analyze"]
+        assert catalog.clip_by_path(str(growing))["frame_count"] == 100
+    finally:
+        catalog.close()
+
+
+def test_no_shell_in_the_code():
+    """The runtime guard (conftest `_no_shell`) covers what the tests run; this covers the rest."""
+    bad = re.compile(r"shell\s*=\s*True|os\.system\(|os\.popen\(|subprocess\.getoutput|subprocess\.getstatusoutput")
+    hits = [f"{p}:{n}" for folder in ("pipeline", "models", "scripts") for p in (REPO / folder).rglob("*.py")
+            for n, line in enumerate(p.read_text().splitlines(), 1) if bad.search(line)]
+    assert hits == []
+    with pytest.raises(AssertionError, match="shell"):
+        subprocess.run("true", shell=True)
