@@ -190,25 +190,34 @@ def _stage_summary(stages: dict) -> str:
     return " ".join(f"{name}:{run['status']}" for name, run in stages.items())
 
 
+def _warnings(runs: dict) -> list[str]:
+    """Ingested, but something is wrong with the source (damaged frames, a damaged header)."""
+    analyze = runs.get("analyze")
+    return analyze["detail"].split("\n") if analyze and analyze["status"] == "done" and analyze["detail"] else []
+
+
 def cmd_clips(args) -> int:
     from .catalog import open_catalog
 
     catalog = open_catalog(_library(args), create=False)
     try:
         out = []
-        for c in catalog.clips():
-            runs = catalog.stage_runs(c["id"])
+        with catalog.snapshot():  # one committed state, even while an ingest writes
+            clips = catalog.clips()
+            runs_of = {c["id"]: catalog.stage_runs(c["id"]) for c in clips}
+            shots_of = {c["id"]: catalog.count_shots(c["id"]) for c in clips}
+            model = catalog.meta_get("model")
+        for c in clips:
+            runs = runs_of[c["id"]]
             out.append({
                 "id": c["id"], "path": c["path"], "status": c["status"], "error": c["error"],
                 "content_hash": c["content_hash"], "size": c["size"],
                 "probe": json.loads(c["probe_json"]) if c["probe_json"] else None,
-                "shots": catalog.count_shots(c["id"]),
-                "warnings": (runs["analyze"]["detail"] or "").split("\n") if "analyze" in runs
-                and runs["analyze"]["status"] == "done" and runs["analyze"]["detail"] else [],
+                "shots": shots_of[c["id"]],
+                "warnings": _warnings(runs),
                 "stages": {k: {"status": r["status"], "detail": r["detail"], "finished_at": r["finished_at"]}
                            for k, r in runs.items()},
             })
-        model = catalog.meta_get("model")
     finally:
         catalog.close()
     human = "\n".join(

@@ -101,6 +101,8 @@ class EmbedderSlot:
                 return None
             with self.catalog.transaction():
                 self.catalog.ensure_model(e.name, self.preset.name, e.dim, self.preset.semantic, self.preset.to_json())
+                if self.catalog.meta_get("model") is None:  # a new library is searchable while its first ingest runs
+                    self.catalog.meta_set("model", e.name)
             self.embedder = e
         return self.embedder
 

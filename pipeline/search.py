@@ -95,5 +95,6 @@ def search(catalog: Catalog, embedder, text: str | None = None, image: str | Pat
     if (text is None) == (image is None):
         raise UsageError("give a text query or --image FILE (one of the two)")
     query = embedder.embed_texts([text]) if text is not None else embedder.embed_images([load_query_image(image)])
-    vi, _ = index_stage.sync(catalog, embedder.name, embedder.dim, save=False)
-    return rank_shots(catalog, vi, query[0], limit, oversample)
+    with catalog.snapshot():  # the index brought in line with, and hits read from, one committed state
+        vi, _ = index_stage.sync(catalog, embedder.name, embedder.dim, save=False)
+        return rank_shots(catalog, vi, query[0], limit, oversample)

@@ -35,6 +35,17 @@ class Catalog(Queries):
                 raise self._explain(exc) from None
             raise
 
+    @contextlib.contextmanager
+    def snapshot(self):
+        """Reads inside see one committed state of the catalog, however many statements they take,
+        while an ingest goes on writing (WAL: readers and the writer never block each other)."""
+        self.conn.execute("BEGIN DEFERRED")
+        try:
+            yield self.conn
+        finally:
+            if self.conn.in_transaction:
+                self.conn.rollback()
+
     def _explain(self, exc: sqlite3.OperationalError) -> CatalogError | None:
         """A message for the person running Dailies, for what the disk or another process caused."""
         text = str(exc)
@@ -64,6 +75,11 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         if number <= current:
             continue
         conn.execute("BEGIN IMMEDIATE")
+        # Another process (an ingest creating the library while `dailies clips` opens it) may have applied
+        # this migration since we looked: read the version again now that we hold the write lock.
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= number:
+            conn.rollback()
+            continue
         try:
             for statement in sql.split(";\n"):
                 if statement.strip():

@@ -1,0 +1,163 @@
+"""Concurrent use: while a real ingest process writes, `dailies clips` and search keep answering and
+never see half-written state, and a second ingest on the same library is refused (or waits)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.catalog import open_catalog
+from pipeline.cli import main
+from pipeline.lock import ingest_lock
+from pipeline.media.synth import make_cuts_clip
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def ingest_process(card: Path, lib: Path, *extra: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "ingest", str(card), "--library", str(lib),
+                             "--model", "random-tiny", "--json", *extra],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.fixture(scope="module")
+def card(tmp_path_factory) -> Path:
+    card = tmp_path_factory.mktemp("busy-card")
+    for i in range(5):
+        make_cuts_clip(card / f"B001C{i:03d}.mov", [80 + 5 * i, 60, 50], "25", size=(320, 180))
+    return card
+
+
+def check_consistent(lib: Path) -> int:
+    """What a reader sees is a state some commit left: return how many clips were complete."""
+    code, out, err = cli("clips", "--library", str(lib), "--json")
+    assert code == 0, err
+    complete = 0
+    for c in json.loads(out)["clips"]:
+        stages = {k: v["status"] for k, v in c["stages"].items()}
+        if c["status"] == "ok":
+            assert stages == {"probe": "done", "analyze": "done", "embed": "done"}, c
+            complete += 1
+        if stages.get("analyze") == "done":
+            assert c["shots"] == 3, c  # all of a clip's shots appear at once, never some of them
+        else:
+            assert c["shots"] == 0, c
+    # one snapshot, every table: a shot never lacks its keyframes, a keyframe never lacks its JPEG
+    conn = sqlite3.connect(f"file:{lib / 'catalog.sqlite'}?mode=ro", uri=True)
+    try:
+        conn.execute("BEGIN")
+        bare = conn.execute("SELECT count(*) FROM shots s WHERE NOT EXISTS"
+                            " (SELECT 1 FROM keyframes k WHERE k.shot_id = s.id)").fetchone()[0]
+        thumbs = [r[0] for r in conn.execute("SELECT thumb FROM keyframes")]
+        embedded = conn.execute("SELECT c.path, (SELECT count(*) FROM keyframes k JOIN shots s ON s.id = k.shot_id"
+                                " WHERE s.clip_id = c.id), (SELECT count(*) FROM vectors v JOIN keyframes k ON"
+                                " k.id = v.keyframe_id JOIN shots s ON s.id = k.shot_id WHERE s.clip_id = c.id)"
+                                " FROM clips c JOIN stage_runs r ON r.clip_id = c.id AND r.stage = 'embed'"
+                                " AND r.status = 'done'").fetchall()
+    finally:
+        conn.close()
+    assert bare == 0
+    assert all((lib / t).is_file() for t in thumbs)
+    assert all(k == v and k > 0 for _, k, v in embedded), embedded
+    return complete
+
+
+def test_readers_keep_answering_while_an_ingest_writes(card, tmp_path):
+    lib = tmp_path / "lib"
+    proc = ingest_process(card, lib)
+    reads = searches = refused = 0
+    seen_partial = False
+    try:
+        while proc.poll() is None:
+            if (lib / "catalog.sqlite").exists():
+                with contextlib.suppress(FileNotFoundError):
+                    complete = check_consistent(lib)
+                    reads += 1
+                    seen_partial |= 0 < complete < 5
+                catalog = open_catalog(lib, create=False, readonly=True)
+                try:
+                    has_model = catalog.meta_get("model") is not None
+                    thumb = catalog.conn.execute("SELECT thumb FROM keyframes ORDER BY id LIMIT 1").fetchone()
+                finally:
+                    catalog.close()
+                if has_model and thumb:
+                    code, out, err = cli("search", "--image", str(lib / thumb[0]), "--library", str(lib), "--json")
+                    assert code == 0, err
+                    for hit in json.loads(out)["hits"]:
+                        assert Path(hit["thumbnail"]).is_file() and hit["start_frame"] <= hit["end_frame"]
+                    searches += 1
+                if not refused:  # the catalog exists: the running ingest holds the lock and has signed it
+                    code, _, err = cli("ingest", str(card), "--library", str(lib), "--no-embed")
+                    assert code == 1 and "another ingest is running on this library" in err and "--wait" in err
+                    assert f"pid {proc.pid}" in err
+                    refused += 1
+            time.sleep(0.1)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert json.loads(out)["summary"]["ok"] == 5
+    print(f"\nconcurrent readers: {reads} clips reads, {searches} searches, {refused} refused ingest(s)"
+          f" while the ingest ran; saw a partly ingested library: {seen_partial}")
+    assert reads >= 3 and searches >= 1 and refused == 1
+    assert check_consistent(lib) == 5
+
+
+def test_second_ingest_is_refused_with_who_holds_the_lock(card, tmp_path):
+    lib = tmp_path / "lib"
+    with ingest_lock(lib):
+        code, out, err = cli("ingest", str(card), "--library", str(lib), "--no-embed")
+    assert code == 1
+    assert f"another ingest is running on this library (pid {os.getpid()} on " in err
+    assert "run with --wait to queue behind it" in err
+    assert not (lib / "catalog.sqlite").exists()  # refused before touching anything
+
+
+def test_wait_queues_behind_the_running_ingest(card, tmp_path):
+    lib = tmp_path / "lib"
+    first = ingest_process(card, lib, "--no-embed")
+    try:
+        deadline = time.monotonic() + 60
+        while not (lib / "catalog.sqlite").exists() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        second = ingest_process(card, lib, "--no-embed", "--wait")
+        out2, err2 = second.communicate(timeout=120)
+        out1, _ = first.communicate(timeout=60)
+    finally:
+        for p in (first,):
+            if p.poll() is None:
+                p.kill()
+    assert first.returncode == 0 and second.returncode == 0, err2
+    assert json.loads(out1)["work_done"] > 0
+    assert json.loads(out2)["work_done"] == 0  # it ran after the first had finished everything
+
+
+def test_a_killed_ingest_leaves_no_lock_behind(card, tmp_path):
+    lib = tmp_path / "lib"
+    proc = ingest_process(card, lib, "--no-embed")
+    deadline = time.monotonic() + 60
+    while not (lib / "catalog.sqlite").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait()
+    with ingest_lock(lib):  # taken at once: the kernel dropped the dead process's lock
+        pass
