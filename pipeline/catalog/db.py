@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from .migrations import MIGRATIONS
 from .queries import Queries
 
 CATALOG_NAME = "catalog.sqlite"
+# SQLite needs its -shm (32 KiB) and a first WAL page to open a catalog in WAL mode.
+_ROOM_TO_OPEN = 64 * 1024
 
 
 class Catalog(Queries):
@@ -109,5 +112,9 @@ def open_catalog(library: str | Path, create: bool = True, readonly: bool = Fals
         if not readonly:
             _migrate(conn, path)
     except sqlite3.DatabaseError as exc:
+        free = shutil.disk_usage(root).free
+        if isinstance(exc, sqlite3.OperationalError) and ("full" in str(exc) or free < _ROOM_TO_OPEN):
+            raise DiskFull(f"the library's disk is full ({root}: {free // 1024} KiB free, {exc}); nothing was "
+                           f"changed -- free some space and run the same command again") from None
         raise CatalogError(f"{path}: cannot open the catalog ({exc}); is it a Dailies library?") from None
     return Catalog(conn, root)
