@@ -7,6 +7,7 @@ averages) count frames at the nearest whole rate (non-drop) -- the way NLEs disp
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import opentimelineio as otio
@@ -40,20 +41,30 @@ def frames_to_tc(frames: int, rate: Fraction | float, drop_frame: bool = False) 
         return f"{secs // 3600 % 24:02d}:{secs // 60 % 60:02d}:{secs % 60:02d}:{ff:02d}"
 
 
+_TC = re.compile(r"^(\d{1,2})[:.](\d{1,2})[:.](\d{1,2})([:;,.])(\d{1,3})$")
+
+
 def tc_to_frames(tc: str, rate: Fraction | float) -> int:
-    """Absolute frame count of a timecode string (';' or ',' before frames means drop-frame)."""
+    """Absolute frame count of a timecode string (';' or ',' before frames means drop-frame).
+
+    Strict: minutes and seconds under 60, frames under the rate, no sign, and no drop-frame label
+    that drop-frame counting skips (00:01:00;00 at 29.97) -- a ValueError says which rule failed."""
+    m = _TC.match(tc.strip()) if isinstance(tc, str) else None
+    if not m:
+        raise ValueError(f"not a timecode: {tc!r} (expected HH:MM:SS:FF)")
+    h, mi, s, f = (int(m[i]) for i in (1, 2, 3, 5))
+    n = _nominal(rate)
+    if f >= n or mi > 59 or s > 59:
+        raise ValueError(f"timecode {tc!r} is out of range at {float(rate):.3f} fps")
+    drop = m[4] in ";,"
+    if drop and is_drop_frame_rate(Fraction(rate)) and s == 0 and mi % 10 and f < 2 * n // 30:
+        raise ValueError(f"timecode {tc!r} does not exist in drop-frame counting (frames 00-{2 * n // 30 - 1:02d} "
+                         f"are skipped at the start of each minute but every tenth)")
     r = _otio_rate(rate)
     try:
-        return int(round(otio.opentime.from_timecode(tc, r).value))
+        return int(round(otio.opentime.from_timecode(f"{h:02d}:{mi:02d}:{s:02d}{';' if drop else ':'}{f:02d}", r).value))
     except ValueError:
-        parts = tc.replace(";", ":").replace(",", ":").replace(".", ":").split(":")
-        if len(parts) != 4 or not all(p.isdigit() for p in parts):
-            raise ValueError(f"not a timecode: {tc!r} (expected HH:MM:SS:FF)") from None
-        h, m, s, f = (int(p) for p in parts)
-        n = _nominal(rate)
-        if f >= n or m > 59 or s > 59:
-            raise ValueError(f"timecode {tc!r} is out of range at {float(rate):.3f} fps") from None
-        return ((h * 60 + m) * 60 + s) * n + f
+        return ((h * 60 + mi) * 60 + s) * n + f
 
 
 def frame_tc(frame: int, rate: Fraction, start_tc: str | None = None, drop_frame: bool | None = None) -> str:

@@ -64,3 +64,24 @@ def test_the_checks_catch_what_they_claim_to(torture_run, tmp_path):
     problems = " | ".join(t.check_final(lib, ref, embed=True)[0])
     assert "FAISS ids" in problems and "thumbnail files without a keyframe row" in problems
     assert "status ok but stages done" in problems
+
+
+def test_index_is_brought_back_when_every_vector_was_already_stored(tmp_path):
+    """The window torture aims at: killed after the last vector was committed, before the index was
+    saved. The next run has nothing to embed, and must still bring FAISS in line with the catalog."""
+    from pipeline.cli import main
+    from pipeline.media.synth import make_cuts_clip
+
+    card = tmp_path / "card"
+    card.mkdir()
+    make_cuts_clip(card / "A001C001.mov", [20, 20], "25")
+    lib = tmp_path / "lib"
+    argv = ["ingest", str(card), "--library", str(lib), "--model", "random-tiny", "--json"]
+    assert main(argv) == 0
+    for f in (lib / "index").iterdir():
+        f.unlink()
+    assert main(argv) == 0
+    t = load_script()
+    st = t.read_state(lib)
+    state, ids = t.index_state(lib, st["model"])
+    assert state == "ok" and ids == st["vector_ids"] and len(ids) == 2
