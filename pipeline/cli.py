@@ -140,12 +140,14 @@ def _ingest(args, settings) -> int:
 
 
 def cmd_shots(args) -> int:
-    from .analyze import analyze_file
+    from .analyze import analyze_file, check_complete
     from .media.probe import probe
 
     settings = _settings(args).replace("shots", detector=args.detector, threshold=args.threshold)
     info = probe(args.file)
     result = analyze_file(info, settings, with_keyframes=False)
+    for w in check_complete(result, settings.reliability.min_decoded_fraction):  # a truncated file is an error
+        print(f"warning: {info.path}: {w}", file=sys.stderr)
     data = result.shots_json()
     human = "\n".join(f"{s.index:4d}  {s.start_tc} - {s.end_tc}  frames {s.start_frame}-{s.end_frame}"
                       for s in result.shots)

@@ -27,7 +27,7 @@ def load_script():
 def torture_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("torture")
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "torture.py"), "--runs", "3", "--clips", "3",
+    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "torture.py"), "--runs", "3", "--clips", "2",
                            "--seed", "8", "--keep", str(work), "--json"],
                           env=env, capture_output=True, text=True, timeout=600)
     print("\n" + proc.stderr)
