@@ -205,21 +205,18 @@ def cmd_clips(args) -> int:
     try:
         out = []
         with catalog.snapshot():  # one committed state, even while an ingest writes
-            clips = catalog.clips()
-            runs_of = {c["id"]: catalog.stage_runs(c["id"]) for c in clips}
-            shots_of = {c["id"]: catalog.count_shots(c["id"]) for c in clips}
             model = catalog.meta_get("model")
-        for c in clips:
-            runs = runs_of[c["id"]]
-            out.append({
-                "id": c["id"], "path": c["path"], "status": c["status"], "error": c["error"],
-                "content_hash": c["content_hash"], "size": c["size"],
-                "probe": json.loads(c["probe_json"]) if c["probe_json"] else None,
-                "shots": shots_of[c["id"]],
-                "warnings": _warnings(runs),
-                "stages": {k: {"status": r["status"], "detail": r["detail"], "finished_at": r["finished_at"]}
-                           for k, r in runs.items()},
-            })
+            for c in catalog.clips():
+                runs = catalog.stage_runs(c["id"])
+                out.append({
+                    "id": c["id"], "path": c["path"], "status": c["status"], "error": c["error"],
+                    "content_hash": c["content_hash"], "size": c["size"],
+                    "probe": json.loads(c["probe_json"]) if c["probe_json"] else None,
+                    "shots": catalog.count_shots(c["id"]),
+                    "warnings": _warnings(runs),
+                    "stages": {k: {"status": r["status"], "detail": r["detail"], "finished_at": r["finished_at"]}
+                               for k, r in runs.items()},
+                })
     finally:
         catalog.close()
     human = "\n".join(
