@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import sys
@@ -88,8 +89,9 @@ class Child:
         self.wait()
 
 
-def ingest_argv(card: Path, lib: Path, model: str) -> list[str]:
+def ingest_argv(card: Path, lib: Path, model: str, proxies: str = "") -> list[str]:
     argv = ["ingest", str(card), "--library", str(lib), "--json"]
+    argv += ["--proxies", proxies] if proxies else []
     return argv + (["--no-embed"] if model == "none" else ["--model", model])
 
 
@@ -113,7 +115,10 @@ def read_state(lib: Path) -> dict:
             "vector_ids": sorted(r[0] for r in conn.execute("SELECT keyframe_id FROM vectors")),
             "thumbs": {r[0] for r in conn.execute("SELECT thumb FROM keyframes")},
             "model": (conn.execute("SELECT value FROM meta WHERE key = 'model'").fetchone() or [None])[0],
+            "proxies": [],
         }
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'proxies'").fetchone():
+            st["proxies"] = conn.execute("SELECT clip_id, preset, path, bytes FROM proxies").fetchall()
     finally:
         conn.close()
     return st
@@ -147,12 +152,31 @@ def thumb_files(lib: Path) -> tuple[set[str], int]:
     return files, tmp
 
 
-def check_after_kill(lib: Path, ref: dict, embed: bool) -> list[str]:
+def proxy_files(lib: Path) -> tuple[set[str], int]:
+    files, partial = set(), 0
+    for p in (lib / "proxies").rglob("*") if (lib / "proxies").exists() else []:
+        if p.is_file():
+            if p.name.endswith(".part"):
+                partial += 1
+            else:
+                files.add(str(p.relative_to(lib)))
+    return files, partial
+
+
+def check_after_kill(lib: Path, ref: dict, embed: bool, presets: list[str] = ()) -> list[str]:
     """Problems with what a reader would find right after a kill (empty list: none)."""
     if not (lib / "catalog.sqlite").exists():
         return []
     st = read_state(lib)
     bad = []
+    for cid, preset, rel, size in st["proxies"]:  # a proxy the catalog lists is whole, under its final name
+        f = lib / rel
+        if not f.is_file() or f.stat().st_size != size:
+            bad.append(f"proxy {rel} listed but {'missing' if not f.is_file() else 'not the size recorded'}")
+    listed = {(cid, preset) for cid, preset, _, _ in st["proxies"]}
+    for (cid, stage), status in st["stages"].items():
+        if stage.startswith("proxy:") and status == "done" and (cid, stage[6:]) not in listed:
+            bad.append(f"clip {cid}: {stage} done without its proxy row")
     if st["integrity"] != "ok":
         bad.append(f"integrity_check: {st['integrity']}")
     stages_wanted = ("probe", "analyze", "embed") if embed else ("probe", "analyze")
@@ -179,9 +203,9 @@ def check_after_kill(lib: Path, ref: dict, embed: bool) -> list[str]:
     return bad
 
 
-def check_final(lib: Path, ref: dict, embed: bool) -> tuple[list[str], dict]:
+def check_final(lib: Path, ref: dict, embed: bool, presets: list[str] = ()) -> tuple[list[str], dict]:
     st = read_state(lib)
-    bad = check_after_kill(lib, ref, embed)
+    bad = check_after_kill(lib, ref, embed, presets)
     names = {Path(p).name: c for p, c in st["clips"].items()}
     if sorted(names) != sorted(ref):
         bad.append(f"clips {sorted(names)} != {sorted(ref)}")
@@ -194,6 +218,14 @@ def check_final(lib: Path, ref: dict, embed: bool) -> tuple[list[str], dict]:
         bad.append(f"{len(orphans)} thumbnail files without a keyframe row")
     figures = {"shots": sum(st["shots"].values()), "keyframes": sum(st["keyframes"].values()),
                "vectors": len(st["vector_ids"]), "index": 0, "tmp_left": tmp, "orphans": len(orphans)}
+    if presets:
+        on_disk, partial = proxy_files(lib)
+        rows = {rel for _, _, rel, _ in st["proxies"]}
+        figures.update(proxies=len(st["proxies"]), tmp_left=tmp + partial)
+        if len(st["proxies"]) != len(ref) * len(presets) or len(rows) != len(st["proxies"]):
+            bad.append(f"{len(st['proxies'])} proxy rows for {len(ref)} clips x {len(presets)} preset(s)")
+        if on_disk - rows:
+            bad.append(f"{len(on_disk - rows)} proxy files without a catalog row")
     if embed:
         state, ids = index_state(lib, st["model"])
         figures["index"] = len(ids)
@@ -216,14 +248,24 @@ def done_stages(lib: Path) -> set[tuple[str, str]]:
     return {(by_id[c], s) for (c, s), status in st["stages"].items() if status == "done"}
 
 
-def torture(runs: int, clips: int, seed: int, model: str, work: Path, say=print) -> tuple[list[dict], dict]:
+def torture(runs: int, clips: int, seed: int, model: str, work: Path, say=print, proxies: str = ""
+            ) -> tuple[list[dict], dict]:
     rng = random.Random(seed)
     embed = model != "none"
-    card = work / "card"
-    make_card(card, clips, seed)
+    presets = [p for p in proxies.split(",") if p]
+    source = work / "source"
+    make_card(source, clips, seed)
+
+    def card_for(name: str) -> Path:
+        """Each run gets its own card (hard links): whatever a run writes into a card (an MHL) stays its own."""
+        card = work / name / "card"
+        if not card.exists():
+            shutil.copytree(source, card, copy_function=os.link)
+        return card
+
     # reference: one uninterrupted ingest
     ref_lib = work / "reference"
-    child = Child(ingest_argv(card, ref_lib, model), work / "reference.json")
+    child = Child(ingest_argv(card_for("reference-card"), ref_lib, model, proxies), work / "reference.json")
     code = child.wait(timeout=600)
     ref_seconds = time.monotonic() - child.started
     if code != 0:
@@ -235,16 +277,17 @@ def torture(runs: int, clips: int, seed: int, model: str, work: Path, say=print)
     results = []
     for run in range(1, runs + 1):
         lib = work / f"run{run:02d}"
+        card = card_for(f"run{run:02d}-card")
         kills, problems, redone = [], [], []
         for k in range(rng.randint(1, 3)):
             delay = rng.uniform(0.05, ref_seconds)
-            child = Child(ingest_argv(card, lib, model), work / f"run{run:02d}-{k}.json")
+            child = Child(ingest_argv(card, lib, model, proxies), work / f"run{run:02d}-{k}.json")
             if child.wait(timeout=delay) is None:
                 child.kill()
                 kills.append(round(delay, 2))
-            problems += [f"after kill {k + 1}: {p}" for p in check_after_kill(lib, ref, embed)]
+            problems += [f"after kill {k + 1}: {p}" for p in check_after_kill(lib, ref, embed, presets)]
         before = done_stages(lib)
-        child = Child(ingest_argv(card, lib, model), work / f"run{run:02d}-final.json")
+        child = Child(ingest_argv(card, lib, model, proxies), work / f"run{run:02d}-final.json")
         code = child.wait(timeout=600)
         if code != 0:
             problems.append(f"final ingest exit {code}: {(work / f'run{run:02d}-final.err').read_text()[-500:]}")
@@ -255,26 +298,27 @@ def torture(runs: int, clips: int, seed: int, model: str, work: Path, say=print)
                 redone += [(Path(f["path"]).name, s) for s in f["ran"] if (Path(f["path"]).name, s) in before]
             if redone:
                 problems.append(f"redid finished work: {redone}")
-            bad, figures = check_final(lib, ref, embed)
+            bad, figures = check_final(lib, ref, embed, presets)
             problems += bad
         row = {"run": run, "kills": kills, "done_at_last_kill": len(before), "final_exit": code, **figures,
                "ok": not problems, "problems": problems}
         results.append(row)
         say(format_row(row))
     summary = {"runs": runs, "kills": sum(len(r["kills"]) for r in results), "passed": sum(r["ok"] for r in results),
-               "clips": len(ref), "reference_seconds": round(ref_seconds, 2), "model": model, "seed": seed}
+               "clips": len(ref), "reference_seconds": round(ref_seconds, 2), "model": model, "seed": seed,
+               "proxies": presets}
     return results, summary
 
 
 HEADER = (f"{'run':>3} {'kills at (s)':<20} {'stages done':>11} {'exit':>4} {'shots':>5} {'kfs':>4} {'vecs':>4} "
-          f"{'faiss':>5} {'tmp':>3}  result")
+          f"{'faiss':>5} {'prox':>4} {'tmp':>3}  result")
 
 
 def format_row(r: dict) -> str:
     kills = ",".join(f"{k:.2f}" for k in r["kills"]) or "(finished first)"
     return (f"{r['run']:>3} {kills:<20} {r['done_at_last_kill']:>11} {r['final_exit']:>4} {r.get('shots', '-'):>5} "
             f"{r.get('keyframes', '-'):>4} {r.get('vectors', '-'):>4} {r.get('index', '-'):>5} "
-            f"{r.get('tmp_left', '-'):>3}  {'ok' if r['ok'] else 'FAIL: ' + '; '.join(r['problems'])}")
+            f"{r.get('proxies', '-'):>4} {r.get('tmp_left', '-'):>3}  {'ok' if r['ok'] else 'FAIL: ' + '; '.join(r['problems'])}")
 
 
 def main(argv=None) -> int:
@@ -283,6 +327,8 @@ def main(argv=None) -> int:
     ap.add_argument("--clips", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--model", default="random-tiny", help="preset to embed with, or 'none' for --no-embed")
+    ap.add_argument("--proxies", default="", metavar="PRESET[,PRESET]",
+                    help="make these proxies too (`dailies ingest --proxies`) and check them the same way")
     ap.add_argument("--keep", metavar="DIR", help="work here and keep the libraries (default: a temp dir, removed)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     args = ap.parse_args(argv)
@@ -301,12 +347,12 @@ def main(argv=None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         say(HEADER)
-        results, summary = torture(args.runs, args.clips, args.seed, args.model, work, say)
+        results, summary = torture(args.runs, args.clips, args.seed, args.model, work, say, args.proxies)
     finally:
         if ctx:
             ctx.cleanup()
     say(f"{summary['passed']}/{summary['runs']} runs passed, {summary['kills']} kill -9s, {summary['clips']} clips, "
-        f"model {summary['model']}, seed {summary['seed']}")
+        f"model {summary['model']}, proxies {args.proxies or 'none'}, seed {summary['seed']}")
     if args.json:
         json.dump({"summary": summary, "runs": results}, sys.stdout, indent=1)
         print()

@@ -132,7 +132,8 @@ def test_memory_stays_flat_on_a_30_minute_clip(tmp_path):
     (decode, shot detection, keyframes, catalog) may not grow with the length of the clip."""
     sizes = {}
     for minutes in (1, 30):
-        clip = tmp_path / f"long_{minutes}min.mp4"
+        (tmp_path / f"card{minutes}").mkdir()  # a card folder of its own, apart from the libraries
+        clip = tmp_path / f"card{minutes}" / f"long_{minutes}min.mp4"
         subprocess.run([ffmpeg_bin(), "-nostdin", "-v", "error", "-f", "lavfi", "-i",
                         f"testsrc2=s=64x36:r=10:d={minutes * 60}", "-c:v", "libx264", "-preset", "ultrafast",
                         "-g", "250", str(clip)], check=True, timeout=300)
