@@ -73,7 +73,7 @@ class TakeSettings:
 @dataclass(frozen=True)
 class TagSettings:
     vocabulary: str = "default"
-    short_side: int = 128
+    short_side: int = 256
     frame_step: int = 2
     static_motion: float = 0.15
     move_motion: float = 0.6
