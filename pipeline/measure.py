@@ -20,7 +20,7 @@ import numpy as np
 from .config import TagSettings, settings_hash
 
 log = logging.getLogger("dailies")
-MEASURE_VERSION = 2
+MEASURE_VERSION = 3
 
 
 @dataclass
@@ -33,6 +33,7 @@ class TakeMetrics:
     clip_lo: list[float] = field(default_factory=list)  # fraction of pixels <= 5
     sharpness: list[float] = field(default_factory=list)  # variance of the Laplacian
     contrast: list[float] = field(default_factory=list)  # standard deviation of luma (0..255)
+    coarse: list[float] = field(default_factory=list)  # variance of the Laplacian after a sigma-2 Gaussian blur
     dx: list[float] = field(default_factory=list)
     dy: list[float] = field(default_factory=list)
     scale: list[float] = field(default_factory=list)
@@ -50,7 +51,7 @@ class TakeMetrics:
         keep = [i for i, f in enumerate(self.frames) if first <= f <= last]
         pick = lambda xs: [xs[i] for i in keep]  # noqa: E731
         return TakeMetrics(pick(self.frames), pick(self.luma), pick(self.clip_hi), pick(self.clip_lo),
-                           pick(self.sharpness), pick(self.contrast), pick(self.dx), pick(self.dy), pick(self.scale), last - first + 1)
+                           pick(self.sharpness), pick(self.contrast), pick(self.coarse), pick(self.dx), pick(self.dy), pick(self.scale), last - first + 1)
 
 
 def global_motion(prev: np.ndarray, cur: np.ndarray) -> tuple[float, float, float]:
@@ -94,6 +95,7 @@ def measure_frames(frames: Iterable[tuple[int, np.ndarray]], settings: TagSettin
         m.clip_lo.append(float(np.count_nonzero(grey <= 5)) / n)
         m.sharpness.append(float(cv2.Laplacian(grey, cv2.CV_64F).var()))
         m.contrast.append(float(grey.std()))
+        m.coarse.append(float(cv2.Laplacian(cv2.GaussianBlur(grey, (0, 0), 2.0), cv2.CV_64F).var()))
         small = cv2.resize(grey, (grey.shape[1] // 2, grey.shape[0] // 2), interpolation=cv2.INTER_AREA)
         if prev_small is None:
             m.dx.append(0.0), m.dy.append(0.0), m.scale.append(0.0)

@@ -102,9 +102,10 @@ def group_setups(takes: list[Take], signatures: dict[int, np.ndarray], threshold
 def take_measures(m: TakeMetrics) -> dict:
     """The numbers the factors compare, from a take's measurements."""
     sharp = np.array(m.sharpness or [0.0])
-    contrast = np.array(m.contrast or [1.0])
+    coarse = np.array(m.coarse or [1.0])
     return {
-        "sharpness": float(np.median(sharp / np.maximum(contrast, 1.0) ** 2)),  # gain-independent
+        # fine detail relative to coarse detail: falls with defocus, independent of gain and clipping
+        "sharpness": float(np.median(sharp / np.maximum(coarse, 1e-3))),
         "laplacian": float(np.median(sharp)),
         "luma": float(np.mean(m.luma or [0.0])),
         "clipped": float(np.mean(np.array(m.clip_hi or [0.0]) + np.array(m.clip_lo or [0.0]))),
@@ -124,14 +125,14 @@ def score_setup(takes: list[Take], measures: dict[int, dict], s: SelectSettings)
     for t, x in zip(takes, ms):
         focus = x["sharpness"] / best_sharp
         extra_clip = x["clipped"] - least_clip
-        level_pen = max(0.0, abs(x["luma"] - 0.45) - 0.25) * 2
+        level_pen = max(0.0, abs(x["luma"] - 0.45) - 0.15) * 2  # mid-grey +- 0.15 is free
         exposure = max(0.0, 1.0 - 3 * extra_clip - level_pen)
         extra_jitter = x["jitter"] - least_jitter
-        stability = 1.0 / (1.0 + extra_jitter / 0.3)
+        stability = 1.0 / (1.0 + max(0.0, extra_jitter - 0.05) / 0.3)  # < 0.05% of width/frame: noise
         frac = x["frames"] / longest
         factors = [
             Factor("focus", focus, s.focus_weight,
-                   f"Laplacian variance {x['laplacian']:.0f}, {focus:.0%} of the sharpest sibling (contrast-normalised)"),
+                   f"Laplacian variance {x['laplacian']:.0f}, {focus:.0%} of the sharpest sibling (fine/coarse detail {x['sharpness']:.1f})"),
             Factor("exposure", exposure, s.exposure_weight,
                    f"mean level {x['luma']:.2f}, {x['clipped']:.1%} of pixels clipped"
                    + (f" ({extra_clip:+.1%} vs the cleanest sibling)" if extra_clip > 0.001 else "")),

@@ -99,8 +99,9 @@ def main() -> int:
     takes = {t.name: t for t in list_takes(catalog)}
     measures = {cid: take_measures(m) for cid, m in metrics.items()}
     setups = propose(catalog, settings)
-    grouped = sum(1 for si in range(1, len(used) + 1)
-                  if sum(1 for ps in setups.values() if any(truth[p.name][0] == si for p in ps)) == 1)
+    split = {si: sum(1 for ps in setups.values() if any(truth[p.name][0] == si for p in ps)) for si in range(1, len(used) + 1)}
+    grouped = sum(1 for n in split.values() if n == 1)
+    misses: dict[str, int] = {}
 
     pairs: dict[tuple[str, str], list[int]] = {}
     top1, n_sets = 0, 0
@@ -115,16 +116,20 @@ def main() -> int:
             sibs = rng.sample(degraded, 3)
             ranked = score_setup([clean, *sibs], measures, settings.selects)
             top1 += int(ranked[0].clip_id == clean.clip_id)
+            if ranked[0].clip_id != clean.clip_id:
+                key = " ".join(truth[ranked[0].name][1:])
+                misses[key] = misses.get(key, 0) + 1
             n_sets += 1
     print(f"sources: {len(used)} real clips from {media}; {len(truth)} takes of {SECONDS:.0f} s at 640 px wide")
-    print(f"setup grouping: {grouped}/{len(used)} sources formed exactly one setup")
+    print(f"setup grouping: {grouped}/{len(used)} sources formed exactly one setup"
+          + "".join(f"; {used[si - 1][0]} split into {n}" for si, n in split.items() if n != 1))
     print("| degradation | strength | clean ranks first (pairs) |\n|---|---|---|")
     for (kind, strength), wins in sorted(pairs.items()):
         print(f"| {kind} | {strength} | {sum(wins)}/{len(wins)} |")
     all_pairs = [w for ws in pairs.values() for w in ws]
     print(f"| all pairs | | {sum(all_pairs)}/{len(all_pairs)} ({sum(all_pairs) / len(all_pairs):.1%}) |")
     print(f"\nsets of 4 (clean + 3 random degraded siblings): clean ranked first in {top1}/{n_sets} "
-          f"= {top1 / n_sets:.1%} (goal >= 90%)")
+          f"= {top1 / n_sets:.1%} (goal >= 90%)" + (f"; ranked above it: {misses}" if misses else ""))
     print(f"time: make {t_make:.1f}s, ingest (no embed) {t_ingest:.1f}s, measure {t_measure:.1f}s "
           f"for {sum(m.frame_count for m in metrics.values())} frames; ingest exit {code}")
     catalog.close()
