@@ -111,21 +111,13 @@ def focus_tag(m: TakeMetrics, s: TagSettings) -> AutoTag | None:
 SHOT_SIZE_BY_FACE = [(0.5, "ECU"), (0.3, "CU"), (0.18, "MCU"), (0.1, "MS"), (0.0, "WS")]
 
 
-def detect_faces(image: np.ndarray, min_fraction: float):
-    """Face boxes (x, y, w, h) from OpenCV's bundled frontal-face Haar cascade."""
-    import cv2
-
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    side = max(12, int(grey.shape[0] * min_fraction))
-    return list(cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(side, side)))
-
-
 def face_tags(images: list[np.ndarray], s: TagSettings) -> list[AutoTag]:
     """'faces' when a face is found in any keyframe, and a shot size from the largest face's height."""
+    from .faces import detect_faces
+
     if not images:
         return []
-    found = [(detect_faces(im, s.face_min_fraction), im.shape[0]) for im in images]
+    found = [(detect_faces(im, max(24, int(im.shape[0] * s.face_min_fraction))), im.shape[0]) for im in images]
     with_face = [(boxes, h) for boxes, h in found if len(boxes)]
     if not with_face:
         return []
@@ -218,6 +210,14 @@ def auto_tag(catalog, settings: TagSettings, embedder=None, preset=None) -> dict
         for g, prompts in groups.items():
             vecs = embedder.embed_texts(list(prompts.values()))
             prompt_vecs[g] = dict(zip(prompts, vecs))
+    from .faces import FaceDetectorUnavailable, cascade_path
+
+    try:
+        cascade_path()
+        faces_ok = True
+    except FaceDetectorUnavailable as exc:
+        faces_ok = False
+        not_produced.append({"group": "faces", "why": str(exc)})
     metrics = ensure_metrics(catalog, settings)
     counts: dict[str, int] = {}
     for clip_id, m in metrics.items():
@@ -229,8 +229,9 @@ def auto_tag(catalog, settings: TagSettings, embedder=None, preset=None) -> dict
                 shot_kfs = [k for k in kfs if k["shot_id"] == shot["id"]]
                 found = [t for t, g in ((movement_tag(window, settings), "movement"), (exposure_tag(window, settings), "exposure"),
                                         (focus_tag(window, settings), "focus")) if t and _allowed(vocab, g, t.tag)]
-                found += [t for t in face_tags(_keyframe_images(catalog, shot_kfs), settings)
-                          if _allowed(vocab, "faces", t.tag) or _allowed(vocab, "shot_size", t.tag)]
+                if faces_ok:
+                    found += [t for t in face_tags(_keyframe_images(catalog, shot_kfs), settings)
+                              if _allowed(vocab, "faces", t.tag) or _allowed(vocab, "shot_size", t.tag)]
                 if prompt_vecs and shot_kfs:
                     vecs = [catalog.vector_of(k["id"], preset.identity) for k in shot_kfs]
                     vecs = np.array([v for v in vecs if v is not None])

