@@ -94,7 +94,7 @@ class SelectSettings:
     completeness_weight: float = 1.0
     circled_weight: float = 0.5
     false_start_fraction: float = 0.5
-    framing_similarity: float = 0.5
+    framing_similarity: float = 0.6
 
 
 @dataclass(frozen=True)

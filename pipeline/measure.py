@@ -20,7 +20,7 @@ import numpy as np
 from .config import TagSettings, settings_hash
 
 log = logging.getLogger("dailies")
-MEASURE_VERSION = 3
+MEASURE_VERSION = 4
 
 
 @dataclass
@@ -37,6 +37,8 @@ class TakeMetrics:
     dx: list[float] = field(default_factory=list)
     dy: list[float] = field(default_factory=list)
     scale: list[float] = field(default_factory=list)
+    framing: list[list[float]] = field(default_factory=list)  # framing signatures, frame 0 and every `framing_every`
+    framing_every: int = 24
     frame_count: int = 0
 
     def to_json(self) -> dict:
@@ -51,7 +53,8 @@ class TakeMetrics:
         keep = [i for i, f in enumerate(self.frames) if first <= f <= last]
         pick = lambda xs: [xs[i] for i in keep]  # noqa: E731
         return TakeMetrics(pick(self.frames), pick(self.luma), pick(self.clip_hi), pick(self.clip_lo),
-                           pick(self.sharpness), pick(self.contrast), pick(self.coarse), pick(self.dx), pick(self.dy), pick(self.scale), last - first + 1)
+                           pick(self.sharpness), pick(self.contrast), pick(self.coarse), pick(self.dx), pick(self.dy), pick(self.scale),
+                           [], self.framing_every, last - first + 1)
 
 
 def global_motion(prev: np.ndarray, cur: np.ndarray) -> tuple[float, float, float]:
@@ -77,6 +80,15 @@ def global_motion(prev: np.ndarray, cur: np.ndarray) -> tuple[float, float, floa
     return float(nx - cx), float(ny - cy), scale
 
 
+def framing_signature(image: np.ndarray) -> np.ndarray:
+    """A 32x18 grey thumbnail, zero-mean and unit-norm: the dot product of two is their framing
+    correlation, insensitive to exposure gain and mild blur."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    v = cv2.resize(grey, (32, 18), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+    v -= v.mean()
+    return v / (np.linalg.norm(v) or 1.0)
+
+
 def measure_frames(frames: Iterable[tuple[int, np.ndarray]], settings: TagSettings) -> TakeMetrics:
     """Measure every `frame_step`-th frame of (index, BGR image) pairs."""
     m = TakeMetrics()
@@ -85,6 +97,11 @@ def measure_frames(frames: Iterable[tuple[int, np.ndarray]], settings: TagSettin
     last = -1
     for index, image in frames:
         last = index
+        if index % m.framing_every == 0:
+            m.framing.append([round(float(x), 3) for x in framing_signature(image)])
+            if len(m.framing) > 48:  # long takes: keep every other one, sample half as often
+                m.framing = m.framing[::2]
+                m.framing_every *= 2
         if index % step:
             continue
         grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .config import SelectSettings
-from .measure import TakeMetrics, ensure_metrics
+from .measure import TakeMetrics, ensure_metrics, framing_signature
 from .tags import motion_summary
 from .takes import Take, find_clip, list_takes
 
@@ -56,20 +56,15 @@ class Proposal:
 
 # -- setups --------------------------------------------------------------------------------
 
-def framing_signature(image: np.ndarray) -> np.ndarray:
-    """A 32x18 grey thumbnail, zero-mean and unit-norm: correlation of two is their framing similarity,
-    insensitive to exposure gain and mild blur."""
-    import cv2
-
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    v = cv2.resize(grey, (32, 18), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
-    v -= v.mean()
-    return v / (np.linalg.norm(v) or 1.0)
+def framing_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Best correlation between any framing signature of take a and any of take b (rows: signatures)."""
+    return float((np.atleast_2d(a) @ np.atleast_2d(b).T).max())
 
 
 def group_setups(takes: list[Take], signatures: dict[int, np.ndarray], threshold: float) -> dict[str, list[Take]]:
     """Setups: same scene and camera (takes without a scene are grouped by framing alone), split into
-    groups whose framing correlates >= threshold with the group's mean signature."""
+    groups: a take joins the group holding its most similar take when that similarity (best correlation
+    between their framing signatures, see `framing_similarity`) is >= threshold."""
     by_key: dict[tuple, list[Take]] = {}
     for t in takes:
         by_key.setdefault((t.scene, t.camera), []).append(t)
@@ -83,8 +78,7 @@ def group_setups(takes: list[Take], signatures: dict[int, np.ndarray], threshold
                 sigs = [signatures[m.clip_id] for m in g if m.clip_id in signatures]
                 if sig is None or not sigs:
                     continue
-                mean = np.mean(sigs, axis=0)
-                sim = float(sig @ (mean / (np.linalg.norm(mean) or 1.0)))
+                sim = max(framing_similarity(sig, other) for other in sigs)
                 if sim >= best_sim:
                     best, best_sim = g, sim
             if best is None:
@@ -151,11 +145,15 @@ def score_setup(takes: list[Take], measures: dict[int, dict], s: SelectSettings)
     return sorted(out, key=lambda p: (-p.score, p.name))
 
 
-def _signatures(catalog, takes: list[Take]) -> dict[int, np.ndarray]:
+def _signatures(catalog, takes: list[Take], metrics: dict[int, TakeMetrics]) -> dict[int, np.ndarray]:
+    """Framing signatures from the measurement pass (frame 0 and every second or so), else the middle keyframe."""
     import cv2
 
     out = {}
     for t in takes:
+        if metrics.get(t.clip_id) is not None and metrics[t.clip_id].framing:
+            out[t.clip_id] = np.array(metrics[t.clip_id].framing, dtype=np.float32)
+            continue
         kfs = catalog.keyframes_of_clip(t.clip_id)
         if kfs:
             im = cv2.imread(str(catalog.root / kfs[len(kfs) // 2]["thumb"]))
@@ -171,7 +169,7 @@ def propose(catalog, settings, scene: str | None = None, clip_ids: set[int] | No
     metrics = ensure_metrics(catalog, settings.tags, [t.clip_id for t in takes])
     takes = [t for t in takes if t.clip_id in metrics]
     measures = {cid: take_measures(m) for cid, m in metrics.items()}
-    setups = group_setups(takes, _signatures(catalog, takes), settings.selects.framing_similarity)
+    setups = group_setups(takes, _signatures(catalog, takes, metrics), settings.selects.framing_similarity)
     overrides = catalog.overrides()
     result = {}
     for name, members in setups.items():

@@ -27,7 +27,7 @@ from pipeline.catalog import open_catalog  # noqa: E402
 from pipeline.cli import main as dailies  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
 from pipeline.measure import ensure_metrics  # noqa: E402
-from pipeline.selects import propose, score_setup, take_measures  # noqa: E402
+from pipeline.selects import _signatures, group_setups, propose, score_setup, take_measures  # noqa: E402
 from pipeline.takes import list_takes, takes_from_names  # noqa: E402
 
 SOURCES = [  # (file, start second): segments without cuts
@@ -102,6 +102,12 @@ def main() -> int:
     split = {si: sum(1 for ps in setups.values() if any(truth[p.name][0] == si for p in ps)) for si in range(1, len(used) + 1)}
     grouped = sum(1 for n in split.values() if n == 1)
     misses: dict[str, int] = {}
+    # the other way round: all takes of all sources as one scene -> do setups separate the sources?
+    import dataclasses
+
+    one_scene = [dataclasses.replace(t, scene="X") for t in takes.values()]
+    mixed = group_setups(one_scene, _signatures(catalog, one_scene, metrics), settings.selects.framing_similarity)
+    pure = sum(1 for g in mixed.values() if len({truth[t.name][0] for t in g}) == 1)
 
     pairs: dict[tuple[str, str], list[int]] = {}
     top1, n_sets = 0, 0
@@ -123,6 +129,7 @@ def main() -> int:
     print(f"sources: {len(used)} real clips from {media}; {len(truth)} takes of {SECONDS:.0f} s at 640 px wide")
     print(f"setup grouping: {grouped}/{len(used)} sources formed exactly one setup"
           + "".join(f"; {used[si - 1][0]} split into {n}" for si, n in split.items() if n != 1))
+    print(f"all {len(one_scene)} takes as one scene: {len(mixed)} setups by framing, {pure} of them hold one source only")
     print("| degradation | strength | clean ranks first (pairs) |\n|---|---|---|")
     for (kind, strength), wins in sorted(pairs.items()):
         print(f"| {kind} | {strength} | {sum(wins)}/{len(wins)} |")

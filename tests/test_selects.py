@@ -9,7 +9,8 @@ from pipeline.cli import main
 from pipeline.config import load_settings
 from pipeline.export import read_back
 from pipeline.media.synth import make_graph_clip
-from pipeline.selects import framing_signature, group_setups, score_setup
+from pipeline.measure import framing_signature
+from pipeline.selects import group_setups, score_setup
 from pipeline.takes import Take
 
 SRC = "testsrc2=s=480x270:r=25"
