@@ -67,7 +67,11 @@ class SearchSettings:
 class TakeSettings:
     # Regular expressions tried in order on the file name (no extension); named groups scene, setup,
     # take, camera, roll fill the take. The first pattern that sets a field wins.
-    patterns: tuple = ()
+    patterns: tuple = (
+        r"(?i)(?:^|[^A-Z0-9])Sc(?:ene)?[-_ ]?(?P<scene>\d{1,4}[A-Z]{0,2})[-_ ]?(?:Tk|Take|T)[-_ ]?(?P<take>\d{1,3})(?![0-9])",
+        r"(?:^|[^A-Z0-9])(?P<scene>\d{1,4}[A-Z]{0,2})[-_](?:T|TK)(?P<take>\d{1,3})(?![0-9])",
+        r"^(?P<roll>(?P<camera>[A-Z])\d{3})_?C\d{3}",
+    )
 
 
 @dataclass(frozen=True)

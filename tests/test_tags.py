@@ -97,6 +97,22 @@ def test_auto_and_manual_tags_through_the_cli(clips, tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)["tags"]
     assert sorted(r["tag"] for r in rows if r["kind"] == "manual") == ["wide"]
     assert sum(r["tag"] == "pan" for r in rows) == 1
+    # exports of tagged shots and of search hits, and selects narrowed by a query (random-tiny: warned)
+    out = tmp_path / "pan.otio"
+    assert main(["export", "tags", "--tag", "pan", "-o", str(out), "--library", lib, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["clips"] == ["pan"]
+    from pipeline.export import read_back
+
+    clip = next(iter(read_back(out).find_clips()))
+    assert "pan" in [m.name for m in clip.markers] and clip.source_range.duration.value == 40
+    assert main(["export", "search", "anything", "--format", "ale", "-o", str(tmp_path / "s.ale"), "--library", lib,
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["format"] == "ale" and data["events"] == 2 and "random-init" in data["warning"]
+    assert main(["selects", "--query", "anything", "--library", lib, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "random-init" in data["warning"] and len(data["setups"]) >= 1
+    assert main(["export", "selects", "--format", "aaf", "-o", str(tmp_path / "x.aaf"), "--library", lib]) == 2
 
 
 def test_faces_and_shot_size_on_a_real_frame(tmp_path):
@@ -117,19 +133,3 @@ def test_faces_and_shot_size_on_a_real_frame(tmp_path):
     still = cv2.imread(str(out))
     still[:] = 128
     assert face_tags([still, cv2.resize(cv2.imread(str(out)), (44, 36))], SETTINGS) == []
-    # exports of tagged shots and of search hits, and selects narrowed by a query (random-tiny: warned)
-    out = tmp_path / "pan.otio"
-    assert main(["export", "tags", "--tag", "pan", "-o", str(out), "--library", lib, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["clips"] == ["pan"]
-    from pipeline.export import read_back
-
-    clip = next(iter(read_back(out).find_clips()))
-    assert "pan" in [m.name for m in clip.markers] and clip.source_range.duration.value == 40
-    assert main(["export", "search", "anything", "--format", "ale", "-o", str(tmp_path / "s.ale"), "--library", lib,
-                 "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["format"] == "ale" and data["events"] == 2 and "random-init" in data["warning"]
-    assert main(["selects", "--query", "anything", "--library", lib, "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert "random-init" in data["warning"] and len(data["setups"]) >= 1
-    assert main(["export", "selects", "--format", "aaf", "-o", str(tmp_path / "x.aaf"), "--library", lib]) == 2
