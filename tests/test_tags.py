@@ -13,13 +13,13 @@ from pipeline.measure import measure_clip
 from pipeline.tags import exposure_tag, focus_tag, movement_tag, zero_shot
 
 # a still fractal (no zoom): textured everywhere, so the camera's motion is the only motion
-BASE = "mandelbrot=s=960x540:r=25:maxiter=100:start_scale=1.5:end_scale=1.5"
+BASE = "mandelbrot=s=640x360:r=25:maxiter=60:start_scale=1.5:end_scale=1.5"
 CLIPS = {
-    "static": (BASE + ",crop=480:270:240:135", None),
-    "pan": (BASE + ",crop=480:270:'n*4':135", None),
-    "tilt": (BASE + ",crop=480:270:240:'n*3'", None),
-    "shake": (BASE + ",crop=480:270:'240+12*sin(n*2.1)':'135+9*sin(n*3.3)'", None),
-    "zoom": (BASE + ",zoompan=z='1+0.006*on':d=1:s=480x270:fps=25", None),
+    "static": (BASE + ",crop=320:180:160:90", None),
+    "pan": (BASE + ",crop=320:180:'n*3':90", None),
+    "tilt": (BASE + ",crop=320:180:160:'n*2'", None),
+    "shake": (BASE + ",crop=320:180:'160+8*sin(n*2.1)':'90+6*sin(n*3.3)'", None),
+    "zoom": (BASE + ",zoompan=z='1+0.006*on':d=1:s=320x180:fps=25", None),
     "dark": ("testsrc2=s=480x270:r=25", "lutyuv=y=val*0.15"),
     "bright": ("testsrc2=s=480x270:r=25", "lutyuv=y=150+val*0.45"),
     "sharp": ("testsrc2=s=480x270:r=25", None),
