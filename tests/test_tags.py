@@ -113,6 +113,26 @@ def test_auto_and_manual_tags_through_the_cli(clips, tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert "random-init" in data["warning"] and len(data["setups"]) >= 1
     assert main(["export", "selects", "--format", "aaf", "-o", str(tmp_path / "x.aaf"), "--library", lib]) == 2
+    # plumbing of the CLIP zero-shot path (prompts embedded, compared with stored keyframe vectors, tags
+    # stamped with the model). random-tiny's answers mean nothing: it is only *called* semantic here.
+    import dataclasses
+
+    from models.clip import OpenClipEmbedder
+    from pipeline.catalog import open_catalog
+    from pipeline.search import library_model
+    from pipeline.tags import auto_tag
+
+    catalog = open_catalog(lib, create=False)
+    try:
+        preset = library_model(catalog)
+        pretend = dataclasses.replace(preset, semantic=True)
+        report = auto_tag(catalog, dataclasses.replace(SETTINGS, clip_min_margin=0.0),
+                          OpenClipEmbedder(preset, device="cpu"), pretend)
+        assert report["not_produced"] == []
+        clip_tags = [r for r in catalog.tags_of() if (r["reason"] or "").startswith("CLIP:")]
+        assert clip_tags and all(r["method"] == preset.identity for r in clip_tags)
+    finally:
+        catalog.close()
 
 
 def test_faces_and_shot_size_on_a_real_frame(tmp_path):
