@@ -100,6 +100,9 @@ def _passing_windows(scaled: list[np.ndarray], c: Cascade, steps: list[int]) -> 
     nw, nh = c.width - 2, c.height - 2
     nf = nw * nh * box(sq, 1, 1, nw, nh) - box(s, 1, 1, nw, nh) ** 2
     inv = 1.0 / np.where(nf > 0, np.sqrt(np.maximum(nf, 0)), 1.0)
+    # as OpenCV's HaarEvaluator::setWindow: a window too flat to hold a face (luma std <= 10) is skipped
+    textured = (nf > 0) & (nw * nh * inv < 0.1)
+    base, stride, which, inv = base[textured], stride[textured], which[textured], inv[textured]
     for threshold, weak in c.stages:
         total = np.zeros(len(base))
         for fi, thr, left, right in weak:
@@ -139,7 +142,7 @@ def group_rectangles(rects: list[tuple[int, int, int, int]], min_neighbors: int,
     return [tuple(int(round(v)) for v in np.mean(c, axis=0)) for c in clusters.values() if len(c) > min_neighbors]
 
 
-def detect_faces(image: np.ndarray, min_size: int = 24, scale_factor: float = 1.2, min_neighbors: int = 3) -> list[tuple]:
+def detect_faces(image: np.ndarray, min_size: int = 24, scale_factor: float = 1.2, min_neighbors: int = 4) -> list[tuple]:
     """Face boxes (x, y, w, h) in a BGR or grey image."""
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     path = str(cascade_path())
