@@ -58,7 +58,8 @@ def write_ale(tl, items) -> bytes:
             if k not in columns:
                 columns.append(k)
     text = otio.adapters.write_to_string(tl, "ale", columns=columns, fps=rate)
-    lines = text.splitlines()
+    # Avid writes FPS as 23.976 / 29.97 / 25, not the float's full digits
+    lines = [f"FPS\t{rate:.3f}".rstrip("0").rstrip(".") if ln.startswith("FPS\t") else ln for ln in text.splitlines()]
     start_i, end_i = columns.index("Start"), columns.index("End")
     data = lines.index("Data") if "Data" in lines else len(lines)
     for i in range(data + 1, len(lines)):
