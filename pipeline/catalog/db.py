@@ -10,13 +10,14 @@ from pathlib import Path
 from ..errors import CatalogError, DiskFull
 from .migrations import MIGRATIONS
 from .queries import Queries
+from .workflow import WorkflowQueries
 
 CATALOG_NAME = "catalog.sqlite"
 # SQLite needs its -shm (32 KiB) and a first WAL page to open a catalog in WAL mode.
 _ROOM_TO_OPEN = 64 * 1024
 
 
-class Catalog(Queries):
+class Catalog(Queries, WorkflowQueries):
     def __init__(self, conn: sqlite3.Connection, root: Path):
         self.conn = conn
         self.root = root
