@@ -100,6 +100,12 @@ def read_state(lib: Path) -> dict:
     conn = sqlite3.connect(f"file:{lib / 'catalog.sqlite'}?mode=ro", uri=True)
     try:
         conn.execute("BEGIN")
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'clips'").fetchone():
+            # killed between creating the file and committing the schema: an empty library (the next
+            # command that opens it applies the migrations)
+            return {"integrity": conn.execute("PRAGMA integrity_check").fetchone()[0], "clips": {}, "stages": {},
+                    "shots": {}, "keyframes": {}, "bare_shots": 0, "vectors": {}, "vector_ids": [], "thumbs": set(),
+                    "model": None, "proxies": []}
         st = {
             "integrity": conn.execute("PRAGMA integrity_check").fetchone()[0],
             "clips": {r[0]: {"id": r[1], "status": r[2]} for r in conn.execute("SELECT path, id, status FROM clips")},
