@@ -156,7 +156,7 @@ def cmd_search(args) -> int:
         preset = resolve_model(args.model) if args.model else library_model(catalog)
         embedder = OpenClipEmbedder(preset, device=args.device or settings.embed.device)
         hits = search(catalog, embedder, args.query, args.image, args.limit or settings.search.limit,
-                      settings.search.oversample)
+                      settings.search.oversample, settings.index)
     finally:
         catalog.close()
     data = {"query": args.query if args.query is not None else {"image": str(args.image)},
@@ -234,16 +234,18 @@ def cmd_index(args) -> int:
     from .catalog import open_catalog
     from .index import rebuild
 
+    settings = _settings(args)
     catalog = open_catalog(_library(args), create=False)
     try:
         model_id = catalog.meta_get("model")
         if not model_id:
             raise UsageError("this library has no embeddings: nothing to index")
-        vi = rebuild(catalog, model_id, catalog.model(model_id)["dim"])
+        vi = rebuild(catalog, model_id, catalog.model(model_id)["dim"], settings.index)
         vi.save(catalog.root)
     finally:
         catalog.close()
-    _emit(args, {"model": model_id, "total": vi.ntotal}, f"index rebuilt: {vi.ntotal} vectors ({model_id})")
+    _emit(args, {"model": model_id, "total": vi.ntotal, "kind": vi.spec.describe()},
+          f"index rebuilt: {vi.ntotal} vectors, {vi.spec.describe()} ({model_id})")
     return 0
 
 

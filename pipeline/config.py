@@ -58,6 +58,25 @@ class EmbedSettings:
 
 
 @dataclass(frozen=True)
+class IndexSettings:
+    exact_max: int = 50_000
+    large_encoding: str = "flat"
+    nlist: int = 0
+    nprobe: int = 0
+    pq_m: int = 64
+    train_per_list: int = 64
+    retrain_growth: float = 4.0
+
+    def __post_init__(self):
+        if self.large_encoding not in ("flat", "sq8", "pq"):
+            raise ConfigError(f"index.large_encoding must be one of flat, sq8, pq; got {self.large_encoding!r}")
+        if self.exact_max < 1 or self.nlist < 0 or self.nprobe < 0 or self.train_per_list < 1:
+            raise ConfigError("[index] exact_max and train_per_list must be >= 1, nlist and nprobe >= 0 (0 = auto)")
+        if self.retrain_growth <= 1.0:
+            raise ConfigError(f"index.retrain_growth must be > 1.0; got {self.retrain_growth}")
+
+
+@dataclass(frozen=True)
 class SearchSettings:
     limit: int = 10
     oversample: int = 4
@@ -70,6 +89,7 @@ class Settings:
     keyframes: KeyframeSettings = field(default_factory=KeyframeSettings)
     embed: EmbedSettings = field(default_factory=EmbedSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
 
     def replace(self, section: str, **changes: Any) -> "Settings":
         """A copy with some keys of one section changed (None values are ignored: 'unset')."""

@@ -226,6 +226,6 @@ def ingest(catalog: Catalog, paths: list[str], settings: Settings, preset=None, 
     if model_id and slot.embedder is not None:
         with catalog.transaction():
             catalog.meta_set("model", model_id)
-        _, report.index = index_stage.sync(catalog, model_id, slot.embedder.dim)
+        _, report.index = index_stage.sync(catalog, model_id, slot.embedder.dim, settings=settings.index)
     report.seconds = time.monotonic() - t0
     return report
