@@ -51,16 +51,23 @@ class EmbedSettings:
     device: str = "auto"
     batch_size: int = 0
     allow_download: bool = False
+    precision: str = "auto"
+    decode_workers: int = 0
+    cpu_threads: int = 0
 
     def __post_init__(self):
         if self.device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"embed.device must be one of auto, cpu, cuda; got {self.device!r}")
+        if self.precision not in ("auto", "fp32", "fp16"):
+            raise ConfigError(f"embed.precision must be one of auto, fp32, fp16; got {self.precision!r}")
+        if self.decode_workers < 0 or self.cpu_threads < 0 or self.batch_size < 0:
+            raise ConfigError("[embed] batch_size, decode_workers and cpu_threads must be >= 0 (0 = automatic)")
 
 
 @dataclass(frozen=True)
 class IndexSettings:
     exact_max: int = 50_000
-    large_encoding: str = "flat"
+    large_encoding: str = "sq8"
     nlist: int = 0
     nprobe: int = 0
     pq_m: int = 64
@@ -83,6 +90,18 @@ class SearchSettings:
 
 
 @dataclass(frozen=True)
+class RaySettings:
+    address: str = ""
+    local_cpus: int = 0
+    task_cpus: float = 1.0
+    embed_actors: int = 0
+
+    def __post_init__(self):
+        if self.local_cpus < 0 or self.embed_actors < 0 or self.task_cpus <= 0:
+            raise ConfigError("[ray] local_cpus and embed_actors must be >= 0 (0 = automatic), task_cpus > 0")
+
+
+@dataclass(frozen=True)
 class Settings:
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     shots: ShotSettings = field(default_factory=ShotSettings)
@@ -90,6 +109,7 @@ class Settings:
     embed: EmbedSettings = field(default_factory=EmbedSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
+    ray: RaySettings = field(default_factory=RaySettings)
 
     def replace(self, section: str, **changes: Any) -> "Settings":
         """A copy with some keys of one section changed (None values are ignored: 'unset')."""
