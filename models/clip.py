@@ -114,10 +114,11 @@ class OpenClipEmbedder(Embedder):
 
     precision "auto" is fp16 on CUDA and fp32 on the CPU; "fp16" on the CPU runs (slowly) and is
     what the tests use to exercise the GPU's numeric path. `threads` sets PyTorch's CPU threads
-    (0 = every core). `stage_workers` threads stage batches into (pinned) host memory."""
+    (0 = every core). `stage_workers` threads stage batches into (pinned) host memory (0 = auto: on
+    CUDA min(8, cores/2), so copying frames keeps up with the GPU; on the CPU one, in line)."""
 
     def __init__(self, preset: ModelPreset, device: str = "auto", allow_download: bool = False,
-                 batch_size: int = 0, precision: str = "auto", threads: int = 0, stage_workers: int = 2):
+                 batch_size: int = 0, precision: str = "auto", threads: int = 0, stage_workers: int = 0):
         if precision not in PRECISIONS:
             raise ModelError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
         self.preset = preset
@@ -219,8 +220,8 @@ class OpenClipEmbedder(Embedder):
 
         self.load()
         pin = self.device == "cuda"
-        staged = ordered_map(lambda b: stage_batch(b, pin), (b for b in batches if len(b)),
-                             self.stage_workers, self.stage_workers + 1)
+        workers = self.stage_workers or (min(8, max(1, (os.cpu_count() or 2) // 2)) if pin else 1)
+        staged = ordered_map(lambda b: stage_batch(b, pin), (b for b in batches if len(b)), workers, workers + 1)
         yield from run_batches(staged, self.encode_staged, self.device)
 
     def encode_staged(self, groups: list) -> "torch.Tensor":  # noqa: F821

@@ -99,7 +99,7 @@ def main(argv=None) -> int:
            "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
 
     # raw: preprocessed batches already on the device
-    x = torch.randn(bs, 3, *size, device=device)
+    x = torch.randn(bs, 3, *size, device=device).to(emb._dtype)
     emb.encode_preprocessed(x)  # warm-up (cuDNN/cuBLAS plans, lazy init)
     sync(device)
     t0 = time.perf_counter()

@@ -39,7 +39,7 @@ def test_kind_follows_size_with_hysteresis():
     s = IndexSettings(exact_max=1000, nlist=0)
     assert kinds.choose(1000, s) == IndexSpec("flat")
     ivf = kinds.choose(1001, s)
-    assert ivf.kind == "ivf" and ivf.encoding == "flat" and ivf.nlist == kinds.auto_nlist(1001) == 64
+    assert ivf.kind == "ivf" and ivf.encoding == "sq8" and ivf.nlist == kinds.auto_nlist(1001) == 64
     assert kinds.choose(900, s, current=ivf) == ivf  # stays IVF until half the threshold
     assert kinds.choose(499, s, current=ivf) == IndexSpec("flat")
     assert kinds.auto_nlist(1_000_000) == 1024 and kinds.auto_nlist(10) == 64
@@ -117,7 +117,7 @@ def _catalog_vectors(catalog, model="m"):
 def test_sync_switches_kind_by_size_keeps_ids_and_replaces_reingested_clip(tmp_path):
     rng = np.random.default_rng(2)
     catalog = open_catalog(tmp_path / "lib")
-    settings = IndexSettings(exact_max=300, nlist=8, nprobe=8, train_per_list=40)
+    settings = IndexSettings(exact_max=300, nlist=8, nprobe=8, train_per_list=40, large_encoding="flat")
     queries = unit(rng, 10)
     _fill_catalog(catalog, "/a.mov", 20, 10, rng)  # 200 vectors: exact
     vi, info = index_stage.sync(catalog, "m", DIM, settings=settings)
