@@ -212,7 +212,8 @@ class OpenClipEmbedder(Embedder):
         return self.embed_frames([np.asarray(im.convert("RGB")) for im in images])
 
     def embed_frames(self, frames: Sequence[np.ndarray]) -> np.ndarray:
-        return next(iter(self.embed_batches([frames])), np.zeros((0, self.dim), np.float32))
+        out = list(self.embed_batches([frames]))
+        return out[0] if out else np.zeros((0, self.dim), np.float32)
 
     def embed_batches(self, batches: Iterable[Sequence[np.ndarray]]) -> Iterator[np.ndarray]:
         """Batches of uint8 RGB frames -> vectors; staging, copies and inference overlap on CUDA."""

@@ -126,8 +126,8 @@ def memory_bytes(index: faiss.Index) -> int:
 
 
 def search_params(spec: IndexSpec, settings: IndexSettings):
-    """Per-query parameters: how many IVF lists to visit (`nprobe`, 0 = auto: nlist/10, at least 16)."""
+    """Per-query parameters: how many IVF lists to visit (`nprobe`, 0 = auto: nlist/16, at least 16)."""
     if spec.kind != "ivf":
         return None
-    nprobe = settings.nprobe or max(16, spec.nlist // 10)
+    nprobe = settings.nprobe or max(16, spec.nlist // 16)
     return faiss.SearchParametersIVF(nprobe=min(nprobe, spec.nlist))

@@ -86,6 +86,24 @@ def test_ray_and_local_executors_write_the_same_catalog(local_ray, footage, tmp_
     assert dump(tmp_path / "ray")["keyframes"] == b["keyframes"]
 
 
+def test_cli_joins_a_running_cluster_by_address(local_ray, footage, tmp_path):
+    """A separate `dailies` process joins the (loopback) cluster with --ray-address, as on a real cluster."""
+    import subprocess
+    import sys
+
+    address = local_ray.address_info["gcs_address"]
+    assert address.startswith("127.0.0.1:")
+    lib = tmp_path / "lib"
+    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "ingest", str(footage), "--library", str(lib),
+                           "--model", "random-tiny", "--json", "--executor", "ray", "--ray-address", address],
+                          capture_output=True, text=True, timeout=240, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["summary"] == {"ok": 3, "failed": 0, "skipped": 0}
+    assert [f["shots"] for f in report["files"]] == [3, 2, 4]
+    assert report["index"]["total"] == len(dump(lib)["vectors"]) > 0
+
+
 def test_ray_address_needs_the_ray_executor(footage, tmp_path, capsys):
     code = main(["ingest", str(footage), "--library", str(tmp_path / "lib"), "--ray-address", "127.0.0.1:1"])
     assert code == 2 and "--ray-address only applies to --executor ray" in capsys.readouterr().err

@@ -14,6 +14,7 @@ Dailies installed; see the README's "Ingest on a Ray cluster".
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -21,12 +22,12 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from .. import index as index_stage
 from ..catalog import Catalog
 from ..config import Settings
 from ..discover import discover
 from ..errors import DailiesError, ModelError
 from ..flow import PROBE_VERSION, FileOutcome, IngestReport, analyze_key, embed_key
-from .. import index as index_stage
 from .filework import FileJob, FileWork, compute_file, outcome_status
 
 log = logging.getLogger("dailies.ray")
@@ -133,8 +134,6 @@ class _Embedding:
 def _job(catalog: Catalog, clip, cand, settings: Settings, key: str) -> FileJob:
     runs = catalog.stage_runs(clip["id"])
     probe_run, analyze_run = runs.get("probe"), runs.get("analyze")
-    import json
-
     return FileJob(
         path=str(cand.path), expects_video=cand.expects_video, clip_id=clip["id"], root=str(catalog.root),
         settings=settings, analyze_key=key, stored_hash=clip["content_hash"], stored_size=clip["size"],
