@@ -44,6 +44,7 @@ class VectorIndex:
     spec: IndexSpec
     trained_on: int = 0  # IVF: the library's vector count when its lists were trained
     settings: IndexSettings = IndexSettings()
+    catalog_changes: int | None = None  # the catalog's vector change counter this index reflects
 
     @classmethod
     def empty(cls, model_id: str, dim: int, spec: IndexSpec | None = None, training: np.ndarray | None = None,
@@ -78,7 +79,7 @@ class VectorIndex:
         tmp = ipath.with_suffix(".faiss.tmp")
         faiss.write_index(self.index, str(tmp))
         stamp = {"model": self.model_id, "dim": self.dim, "count": self.ntotal, "kind": self.spec.describe(),
-                 "spec": self.spec.to_json(), "trained_on": self.trained_on}
+                 "spec": self.spec.to_json(), "trained_on": self.trained_on, "catalog_changes": self.catalog_changes}
         stmp = spath.with_suffix(".json.tmp")
         stmp.write_text(json.dumps(stamp, indent=1))
         os.replace(tmp, ipath)
@@ -101,7 +102,8 @@ class VectorIndex:
             raise IndexMismatch(f"{ipath} cannot be read ({exc})") from None
         if index.d != dim or index.ntotal != stamp.get("count") or found != spec:
             raise IndexMismatch(f"{ipath} does not match its stamp")
-        return cls(model_id, dim, index, spec, int(stamp.get("trained_on", 0)), settings or IndexSettings())
+        return cls(model_id, dim, index, spec, int(stamp.get("trained_on", 0)), settings or IndexSettings(),
+                   stamp.get("catalog_changes"))
 
 
 def _training_sample(catalog: Catalog, model_id: str, dim: int, n: int, want: int) -> np.ndarray:
@@ -120,6 +122,7 @@ def rebuild(catalog: Catalog, model_id: str, dim: int, settings: IndexSettings |
             spec: IndexSpec | None = None) -> VectorIndex:
     """A new index of the kind `settings` choose for the catalog's vector count, filled from the catalog."""
     settings = settings or IndexSettings()
+    changes = catalog.vectors_changes(model_id)  # read first: a later change makes the stamp look older, never newer
     n = catalog.vector_count(model_id)
     spec = spec or kinds.choose(n, settings)
     t0 = time.monotonic()
@@ -130,6 +133,7 @@ def rebuild(catalog: Catalog, model_id: str, dim: int, settings: IndexSettings |
             spec, training = IndexSpec("flat"), None
     vi = VectorIndex.empty(model_id, dim, spec, training, settings)
     vi.trained_on = n if spec.kind == "ivf" else 0
+    vi.catalog_changes = changes
     for ids, vectors in catalog.iter_vectors(model_id, dim):
         vi.add(ids, vectors)
     log.info("index built: %d vectors, %s, %.1fs", vi.ntotal, spec.describe(), time.monotonic() - t0)
@@ -141,13 +145,18 @@ def sync(catalog: Catalog, model_id: str, dim: int, save: bool = True, settings:
     """Bring the saved index in line with the catalog's vectors: add what is new, drop what is gone.
 
     A rebuild happens only when there is no usable saved index, when the vector count calls for
-    another kind (exact <-> IVF), or when an IVF index outgrew its training (`retrain_growth`)."""
+    another kind (exact <-> IVF), or when an IVF index outgrew its training (`retrain_growth`).
+    When the catalog's vector change counter equals the one in the index's stamp, nothing changed
+    and no ids are compared (a search on a million vectors does not read a million ids first)."""
     settings = settings or IndexSettings()
     try:
         vi = VectorIndex.load(catalog.root, model_id, dim, settings)
     except IndexMismatch as exc:
         log.debug("building index from stored vectors: %s", exc)
         return _rebuilt(catalog, model_id, dim, settings, save, reason=str(exc))
+    changes = catalog.vectors_changes(model_id)
+    if changes is not None and changes == vi.catalog_changes and kinds.choose(vi.ntotal, settings, vi.spec) == vi.spec:
+        return vi, {"rebuilt": False, "added": 0, "removed": 0, "total": vi.ntotal, "kind": vi.spec.describe()}
     want = catalog.vector_ids(model_id)
     spec = kinds.choose(len(want), settings, vi.spec)
     if spec != vi.spec or kinds.needs_retrain(vi.spec, vi.trained_on, len(want), settings):
@@ -161,7 +170,9 @@ def sync(catalog: Catalog, model_id: str, dim: int, save: bool = True, settings:
     removed = vi.remove(gone)
     for ids, vectors in catalog.iter_vectors(model_id, dim, ids=new):
         vi.add(ids, vectors)
-    if save and (len(new) or removed):
+    stale_stamp = vi.catalog_changes != changes
+    vi.catalog_changes = changes
+    if save and (len(new) or removed or stale_stamp):
         vi.save(catalog.root)
     return vi, {"rebuilt": False, "added": int(len(new)), "removed": removed, "total": vi.ntotal,
                 "kind": vi.spec.describe()}

@@ -143,6 +143,16 @@ def test_sync_switches_kind_by_size_keeps_ids_and_replaces_reingested_clip(tmp_p
     # the saved file reloads as the same IVF index
     again = index_stage.VectorIndex.load(catalog.root, "m", DIM, settings)
     assert again.spec == vi.spec and again.ntotal == 350
+    # nothing changed in the catalog: the change counter says so, no ids are read or compared
+    assert again.catalog_changes == catalog.vectors_changes("m") == 400 + 150 + 200  # inserts + cascade deletes
+
+    def no_ids(*_a, **_k):
+        raise AssertionError("vector_ids read although nothing changed")
+
+    real_ids, catalog.vector_ids = catalog.vector_ids, no_ids
+    vi, info = index_stage.sync(catalog, "m", DIM, settings=settings)
+    assert info == {"rebuilt": False, "added": 0, "removed": 0, "total": 350, "kind": "IVF8,flat"}
+    catalog.vector_ids = real_ids
     # growth past retrain_growth x the training size retrains (a rebuild with fresh lists)
     _fill_catalog(catalog, "/c.mov", 130, 10, rng)
     vi, info = index_stage.sync(catalog, "m", DIM, settings=settings)
