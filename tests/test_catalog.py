@@ -51,7 +51,7 @@ def test_index_is_rebuilt_from_vectors_and_stamped(tmp_path):
     with cat.transaction():
         cat.conn.execute("DELETE FROM keyframes WHERE id IN (?, ?)", (int(ids[0]), int(ids[1])))
     vi, stats = index.sync(cat, "m1", 8)
-    assert stats == {"rebuilt": False, "added": 0, "removed": 2, "total": 48}
+    assert stats == {"rebuilt": False, "added": 0, "removed": 2, "total": 48, "kind": "exact (Flat, inner product)"}
     assert set(vi.ids()) == set(ids[2:].tolist())
     assert index.VectorIndex.load(cat.root, "m1", 8).ntotal == 48
 
