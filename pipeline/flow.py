@@ -122,7 +122,7 @@ def _probe_stage(catalog: Catalog, clip, cand: Candidate, content_hash: str, ran
 
 
 def _analyze_stage(catalog: Catalog, clip_id: int, info: MediaInfo, content_hash: str, settings: Settings,
-                   out: FileOutcome, progress=None) -> int:
+                   out: FileOutcome, progress=None, source: Snapshot | None = None) -> int:
     key = analyze_key(settings)
     if catalog.is_done(clip_id, "analyze", content_hash, key):
         detail = catalog.stage_run(clip_id, "analyze")["detail"]
@@ -131,6 +131,9 @@ def _analyze_stage(catalog: Catalog, clip_id: int, info: MediaInfo, content_hash
     t0 = time.monotonic()
     result = analyze_file(info, settings, progress=progress)
     out.warnings = check_complete(result, settings.reliability.min_decoded_fraction)
+    now = snapshot_or_none(info.path)
+    if source is not None and now != source:  # changed while decoded: never commit an analysis of it
+        raise StillGrowing(info.path, growing_message(source, now))
     rel_dir = f"thumbs/{clip_id}/{key}"
     rows = write_thumbnails(catalog.root, rel_dir, result.keyframes, settings.keyframes.jpeg_quality)
     with catalog.transaction():
@@ -191,7 +194,7 @@ def ingest_one(catalog: Catalog, cand: Candidate, settings: Settings, slot: Embe
         before = snapshot(cand.path)
         content_hash = _source_hash(catalog, clip, cand.path, before, out.ran)
         info = _probe_stage(catalog, catalog.clip(clip_id), cand, content_hash, out.ran)
-        out.shots = _analyze_stage(catalog, clip_id, info, content_hash, settings, out, progress)
+        out.shots = _analyze_stage(catalog, clip_id, info, content_hash, settings, out, progress, before)
         if model_id:
             out.embedding = _embed_stage(catalog, clip_id, content_hash, settings, slot, model_id, out.ran)
         new_status = ("ok", None)

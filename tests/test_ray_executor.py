@@ -107,3 +107,20 @@ def test_cli_joins_a_running_cluster_by_address(local_ray, footage, tmp_path):
 def test_ray_address_needs_the_ray_executor(footage, tmp_path, capsys):
     code = main(["ingest", str(footage), "--library", str(tmp_path / "lib"), "--ray-address", "127.0.0.1:1"])
     assert code == 2 and "--ray-address only applies to --executor ray" in capsys.readouterr().err
+
+
+def test_bad_footage_gets_the_same_outcome_and_message_on_ray(local_ray, tmp_path, capsys):
+    """The reliability checks (truncation, damaged frames and headers, links, hostile names) run in the Ray
+    task too: the bad-input corpus (tests/corpus.py) gives the same statuses, messages, warnings and catalog."""
+    from corpus import make_corpus
+
+    corpus = make_corpus(tmp_path / "corpus")
+    code_local, local = ingest(capsys, corpus.root, tmp_path / "local", "--no-embed")
+    code_ray, remote = ingest(capsys, corpus.root, tmp_path / "ray", "--no-embed", "--executor", "ray")
+    assert code_local == code_ray == 1
+    assert [(f["path"], f["status"], f["message"], f["warnings"], f["shots"]) for f in remote["files"]] == \
+           [(f["path"], f["status"], f["message"], f["warnings"], f["shots"]) for f in local["files"]]
+    assert remote["summary"] == local["summary"]
+    a, b = dump(tmp_path / "local"), dump(tmp_path / "ray")
+    for table in ("clips", "stage_runs", "shots", "keyframes", "events"):
+        assert a[table] == b[table], table

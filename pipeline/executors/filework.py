@@ -13,12 +13,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..analyze import analyze_file
+from ..analyze import Truncated, analyze_file, check_complete
 from ..config import Settings
 from ..errors import MediaError, NotVideo
 from ..hashing import hash_file
 from ..keyframes import write_thumbnails
 from ..media.probe import MediaInfo, probe
+from ..sources import (StillGrowing, growing_message, is_disk_full, snapshot, snapshot_or_none,
+                       unreadable_message)
 
 
 @dataclass
@@ -44,19 +46,23 @@ class FileWork:
     source: tuple[int, int, str] | None = None  # (size, mtime_ns, hash) when (re)hashed
     probe_json: dict | None = None  # when probed this time
     analysis: dict | None = None  # when analysed this time
-    error: tuple[str, str] | None = None  # (not_video | media | os, message)
+    error: tuple[str, str] | None = None  # (not_video | media | os | failed | disk_full, message)
 
 
 def compute_file(job: FileJob) -> FileWork:
     out = FileWork()
     path = Path(job.path)
+    before = None
     try:
-        st = path.stat()
-        if job.stored_hash and job.stored_size == st.st_size and job.stored_mtime_ns == st.st_mtime_ns:
+        before = snapshot(path)
+        if job.stored_hash and job.stored_size == before.size and job.stored_mtime_ns == before.mtime_ns:
             out.content_hash = job.stored_hash
         else:
             out.content_hash = hash_file(path)
-            out.source = (st.st_size, st.st_mtime_ns, out.content_hash)
+            after = snapshot_or_none(path)
+            if after != before:
+                raise StillGrowing(path, growing_message(before, after))
+            out.source = (before.size, before.mtime_ns, out.content_hash)
             out.ran.append("hash")
         if job.probe_done_for == out.content_hash and job.probe_json:
             info = MediaInfo.from_json(job.probe_json)
@@ -67,18 +73,34 @@ def compute_file(job: FileJob) -> FileWork:
         if job.analyze_done_for != out.content_hash:
             t0 = time.monotonic()
             result = analyze_file(info, job.settings)
+            warnings = check_complete(result, job.settings.reliability.min_decoded_fraction)
+            now = snapshot_or_none(path)
+            if now != before:  # changed while decoded: never hand back an analysis of it
+                raise StillGrowing(path, growing_message(before, now))
             rel_dir = f"thumbs/{job.clip_id}/{job.analyze_key}"
             rows = write_thumbnails(job.root, rel_dir, result.keyframes, job.settings.keyframes.jpeg_quality)
             out.analysis = {"shots": [s.to_json() for s in result.shots],
                             "gradual": [(a, b, "gradual", 1.0) for a, b in result.gradual], "rows": rows,
-                            "frame_count": result.frame_count, "seconds": time.monotonic() - t0}
+                            "frame_count": result.frame_count, "seconds": time.monotonic() - t0,
+                            "warnings": warnings, "path": info.path}
             out.ran.append("analyze")
+    except (Truncated, StillGrowing) as exc:  # a damaged or unfinished video, whatever its name says
+        out.error = ("failed", str(exc))
     except NotVideo as exc:
         out.error = ("not_video", str(exc))
     except MediaError as exc:
         out.error = ("media", str(exc))
     except OSError as exc:
-        out.error = ("os", f"{job.path}: cannot read file ({exc.strerror or exc}); check permissions and the card copy")
+        if is_disk_full(exc):
+            out.error = ("disk_full", f"the library's disk is full ({job.root}: {exc.strerror}) while ingesting "
+                                      f"{job.path}; finished work is kept -- free some space and run the same "
+                                      f"command again")
+        else:
+            out.error = ("os", f"{job.path}: {unreadable_message(path, exc)}")
+    if before is not None and (out.error is None or out.error[0] != "not_video"):
+        after = snapshot_or_none(path)
+        if after != before:  # the source changed under us: what was read is not the file
+            out.error = ("failed", f"{job.path}: {growing_message(before, after)}")
     return out
 
 

@@ -26,7 +26,7 @@ from .. import index as index_stage
 from ..catalog import Catalog
 from ..config import Settings
 from ..discover import discover
-from ..errors import DailiesError, ModelError
+from ..errors import DailiesError, DiskFull, ModelError
 from ..flow import PROBE_VERSION, FileOutcome, IngestReport, analyze_key, embed_key
 from .filework import FileJob, FileWork, compute_file, outcome_status
 
@@ -122,6 +122,8 @@ class _Embedding:
         with self.catalog.transaction():
             self.catalog.ensure_model(infos[0]["name"], self.preset.name, infos[0]["dim"], self.preset.semantic,
                                       self.preset.to_json())
+            if self.catalog.meta_get("model") is None:  # a new library is searchable while its first ingest runs
+                self.catalog.meta_set("model", infos[0]["name"])
         self.loaded = True
         return True
 
@@ -159,7 +161,10 @@ def _commit_compute(catalog: Catalog, clip_id: int, work: FileWork, key: str) ->
         with catalog.transaction():
             catalog.replace_analysis(clip_id, a["shots"], a["gradual"], a["rows"])
             catalog.set_frame_count(clip_id, a["frame_count"])
-            catalog.record_stage(clip_id, "analyze", work.content_hash, key, "done", seconds=a["seconds"])
+            catalog.record_stage(clip_id, "analyze", work.content_hash, key, "done", seconds=a["seconds"],
+                                 detail="\n".join(a["warnings"]) or None)
+            for w in a["warnings"]:
+                catalog.log_event("warning", f"{a['path']}: {w}", a["path"], "analyze")
         for old in (catalog.root / "thumbs" / str(clip_id)).iterdir():
             if old.name != key:
                 shutil.rmtree(old, ignore_errors=True)
@@ -200,6 +205,8 @@ def _run(catalog, paths, settings, preset, on_file, t0) -> IngestReport:
     works, embeds = [], []
     for clip, fut in zip(clips, futures):
         work: FileWork = ray.get(fut)
+        if work.error and work.error[0] == "disk_full":  # not this file's fault: the whole run stops
+            raise DiskFull(work.error[1])
         _commit_compute(catalog, clip["id"], work, key)
         works.append(work)
         embeds.append(_start_embed(catalog, clip["id"], work, settings, embedding, model_id))
@@ -209,6 +216,8 @@ def _run(catalog, paths, settings, preset, on_file, t0) -> IngestReport:
         error = work.error
         if error is None:
             out.shots = catalog.count_shots(clip["id"])
+            run = catalog.stage_run(clip["id"], "analyze")
+            out.warnings = run["detail"].split("\n") if run and run["status"] == "done" and run["detail"] else []
             if model_id:
                 try:
                     out.embedding = _finish_embed(catalog, clip["id"], work, settings, emb, embedding, model_id, out.ran)
@@ -226,11 +235,11 @@ def _run(catalog, paths, settings, preset, on_file, t0) -> IngestReport:
             on_file(i, len(candidates), out)
     if embedding and embedding.error:
         report.embed_pending = embedding.error
-    if model_id and embedding and embedding.loaded:
+    model_row = catalog.model(model_id) if model_id else None
+    if model_row is not None:  # also when no vector was new: a killed run may not have saved the index
         with catalog.transaction():
             catalog.meta_set("model", model_id)
-        dim = catalog.model(model_id)["dim"]
-        _, report.index = index_stage.sync(catalog, model_id, dim, settings=settings.index)
+        _, report.index = index_stage.sync(catalog, model_id, model_row["dim"], settings=settings.index)
     report.seconds = time.monotonic() - t0
     return report
 
