@@ -44,6 +44,7 @@ class ShotSettings:
     dissolve_threshold: float = 20.0
     blend_ratio: float = 0.25
     dissolve_edge: float = 0.1
+    dissolve_rise: float = 0.6
     fade_min_frames: int = 8
     fade_min_step: float = 0.5
     fade_max_step: float = 40.0

@@ -16,7 +16,8 @@ How a hard cut is decided (all thresholds in configs/default.toml [shots]):
 3. It must not be a flash: if a frame up to `flash_frames` before the jump and one up to
    `flash_frames` after it look alike (HSV distance below `flash_similarity` x the jump and below
    `threshold`), the frames between were a flash, a glitch or a corrupted frame.
-4. A cut on the edge of, or inside, a gradual transition is part of that transition.
+4. A cut inside a gradual transition, or within `flash_frames` of its ends (a dissolve or fade that
+   finishes with a jump), is part of that transition.
 """
 
 from __future__ import annotations
@@ -64,9 +65,9 @@ def make_detector(settings: ShotSettings):
 
 @dataclass
 class _Rec:
-    score: float  # ContentDetector's score against the previous frame
-    bgr: np.ndarray  # int16 detection picture
-    hsv: np.ndarray  # int16
+    hsv: np.ndarray  # int16 detection picture (flash checks)
+    tiny_bgr: np.ndarray  # int16, half the detection size (blend tests)
+    tiny_hsv: np.ndarray
 
 
 @dataclass
@@ -83,12 +84,12 @@ class ShotDetector:
         self.s = settings
         self.fps = Fraction(fps)
         self.detector = make_detector(settings)
-        self.dissolves = DissolveFinder(settings, self._frame, self._score)
+        self.scores: list[float] = []
+        self.dissolves = DissolveFinder(settings, self._frame, self.scores)
         self.fades = FadeFinder(settings)
         self.lookahead = max(settings.flash_frames, settings.motion_window, self.dissolves.lookahead) + 1
         keep = 4 * self.dissolves.hmax + self.lookahead + settings.flash_frames + 8
         self.buf: collections.deque[_Rec] = collections.deque(maxlen=keep)
-        self.scores: list[float] = []
         self.n = 0  # frames pushed
         self.next_dissolve = 0  # next centre frame for the dissolve finder
         self.pending: list[int] = []  # proposed cuts not yet judged
@@ -107,10 +108,7 @@ class ShotDetector:
 
     def _frame(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         r = self._rec(i)
-        return r.bgr, r.hsv
-
-    def _score(self, i: int) -> float:
-        return self.scores[i]
+        return r.tiny_bgr, r.tiny_hsv
 
     def _dist(self, i: int, j: int) -> float:
         return mean_abs(self._rec(i).hsv, self._rec(j).hsv)
@@ -124,7 +122,10 @@ class ShotDetector:
         score = float(self.detector._frame_score or 0.0)
         self.scores.append(score)
         hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
-        self.buf.append(_Rec(score, small.astype(np.int16), hsv.astype(np.int16)))
+        h, w = small.shape[:2]
+        tiny = cv2.resize(small, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+        self.buf.append(_Rec(hsv.astype(np.int16), tiny.astype(np.int16),
+                             cv2.cvtColor(tiny, cv2.COLOR_BGR2HSV).astype(np.int16)))
         self.n += 1
         self.pending += [tc.frame_num for tc in found if tc.frame_num > 0]
         if self.s.gradual:
@@ -193,8 +194,9 @@ class ShotDetector:
         return self.scores[c] / mean if mean > 1e-6 else float("inf")
 
     def _reject(self, c: int) -> str | None:
+        k = self.s.flash_frames
         for g in self.result.gradual:
-            if g.first - 1 <= c <= g.last + 1:
+            if g.first - k <= c <= g.last + k:
                 return f"part of the {g.kind} {g.first}-{g.last}"
         if self._ratio(c) < self.s.motion_ratio:
             return "motion: neighbouring frames change almost as much"

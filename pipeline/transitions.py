@@ -46,15 +46,15 @@ def mean_abs(a: np.ndarray, b: np.ndarray) -> float:
 class DissolveFinder:
     """Finds cross-dissolves in a stream of per-frame pictures and scores.
 
-    `frame(i)` returns the int16 BGR and HSV pictures of frame i (the caller's buffer) and `score(i)`
-    ContentDetector's score of frame i against i-1.
+    `frame(i)` returns the int16 BGR and HSV pictures of frame i (the caller's buffer, at half the
+    detection size: the blend test needs no detail) and `scores` is ContentDetector's score of each
+    frame against the one before (a list the caller appends to).
     """
 
-    def __init__(self, settings, frame: Callable[[int], tuple[np.ndarray, np.ndarray]],
-                 score: Callable[[int], float]):
+    def __init__(self, settings, frame: Callable[[int], tuple[np.ndarray, np.ndarray]], scores: list[float]):
         self.s = settings
         self.frame = frame
-        self.score = score
+        self.scores = scores
         hmax = max(2, settings.dissolve_max_frames // 2)
         hmin = max(2, settings.dissolve_min_frames // 2)
         self.halves = list(range(hmin, hmax + 1, max(1, (hmax - hmin) // 5 or 1)))
@@ -75,8 +75,8 @@ class DissolveFinder:
         a, b = c - h, c + h
         if a < 0:
             return None
-        steps = [self.score(i) for i in range(a + 1, b + 1)]
-        if max(steps) >= self.s.threshold or sum(steps) < self.s.dissolve_threshold:
+        steps = self.scores[a + 1:b + 1]
+        if sum(steps) < self.s.dissolve_threshold or max(steps) >= self.s.threshold:
             return None  # a hard cut inside, or too little change to be a transition (triangle inequality)
         bgr_a, hsv_a = self.frame(a)
         bgr_b, hsv_b = self.frame(b)
@@ -125,6 +125,11 @@ class DissolveFinder:
         last = next((i for i in range(q - 1, p - 1, -1) if mean_abs(self.frame(i)[1], hsv_q) >= edge), q - 1)
         if last < first:
             return []
+        inside = self.scores[first:last + 1]
+        k = max(2, self.s.dissolve_min_frames // 2)
+        outside = self.scores[max(1, first - 1 - k):max(1, first - 1)] + self.scores[last + 2:last + 2 + k]
+        if outside and float(np.median(outside)) > self.s.dissolve_rise * float(np.median(inside)):
+            return []  # the picture changes as fast before and after: one evolving shot, not a transition
         confidence = 0.5 + 0.5 * min(1.0, max(0.0, 1.0 - best / self.s.blend_ratio))
         g = Gradual(first, last, "dissolve", round(confidence, 3))
         self.found.append(g)
@@ -183,14 +188,14 @@ class FadeFinder:
         lo, hi = min(l0, l1), max(l0, l1)
         darkening = l1 < l0
         dark, bright = lo <= s.black_level, hi >= s.white_level
-        picture_contrast = c0 if darkening == dark else c1  # the end that is not black/white
+        to_extreme = darkening == dark  # fade out (to black, or brightening to white)
+        picture_contrast, extreme_contrast = (c0, c1) if to_extreme else (c1, c0)
         frames = run[1:]
         if (len(frames) < s.fade_min_frames or hi - lo < s.fade_min_change or not (dark or bright)
-                or picture_contrast < s.min_contrast):
-            return []
+                or picture_contrast < s.min_contrast or extreme_contrast >= s.min_contrast):
+            return []  # a fade joins a picture and a (near) uniform black or white frame
         extreme = lo if dark else hi
         at_extreme = [abs(v - extreme) <= s.fade_floor for _, v, _ in frames]
-        to_extreme = darkening == dark  # fade out (to black, or brightening to white)
         first, last = 0, len(frames) - 1
         if to_extreme:
             while last > first and at_extreme[last]:
