@@ -127,6 +127,10 @@ class DissolveFinder:
             return []
         inside = self.scores[first:last + 1]
         k = max(2, self.s.dissolve_min_frames // 2)
+        t = self.s.threshold
+        if (max(self.scores[max(1, first - k):first + 1], default=0.0) >= t
+                and max(self.scores[last + 1:last + 2 + k], default=0.0) >= t):
+            return []  # hard cuts right at both ends: a whole (evolving) shot, not a transition
         outside = self.scores[max(1, first - 1 - k):max(1, first - 1)] + self.scores[last + 2:last + 2 + k]
         if outside and float(np.median(outside)) > self.s.dissolve_rise * float(np.median(inside)):
             return []  # the picture changes as fast before and after: one evolving shot, not a transition
