@@ -125,3 +125,33 @@ def test_vfr_frames_map_to_their_own_timestamps(tmp_path):
     assert shot.start_tc == "00:00:02:00"
     assert a.shots[0].end_time == pytest.approx(2.0, abs=1e-3)
     assert info.fps == Fraction(24) or info.fps == Fraction(24000, 1001) or info.fps > 0
+
+
+def test_ingest_stores_boundary_confidences_and_transitions(tmp_path):
+    from pipeline.catalog import open_catalog
+
+    card = tmp_path / "card"
+    card.mkdir()
+    # 2 s testsrc2, 1 s dissolve into smptehdbars, then a hard cut to a colour field at frame 125
+    lavfi(card / "A001C001.mp4",
+          f"testsrc2=s={SIZE}:r=25:d=3,format=yuv420p[a];smptehdbars=s={SIZE}:r=25,trim=duration=3,"
+          "setpts=PTS-STARTPTS,format=yuv420p[b];[a][b]xfade=transition=fade:duration=1:offset=2[x];"
+          f"color=c=0x2050a0:s={SIZE}:r=25:d=1,format=yuv420p[c];[x][c]concat=n=2:v=1:a=0[out]")
+    lib = tmp_path / "lib"
+    assert main(["ingest", str(card), "--library", str(lib), "--no-embed", "--json"]) == 0
+    catalog = open_catalog(lib, create=False)
+    try:
+        clip = catalog.clips()[0]
+        shots = catalog.shots(clip["id"])
+        gradual = catalog.gradual(clip["id"])
+        assert len(gradual) == 1 and gradual[0]["kind"] == "dissolve"
+        g = gradual[0]
+        assert 48 <= g["first_frame"] <= 54 and 70 <= g["last_frame"] <= 76
+        assert 0.5 <= g["confidence"] <= 1.0
+        middle = (g["first_frame"] + g["last_frame"] + 1) // 2
+        assert [s["start_frame"] for s in shots] == [0, middle, 125]
+        assert shots[0]["confidence"] == 1.0
+        assert shots[1]["confidence"] == g["confidence"]
+        assert 0.5 <= shots[2]["confidence"] <= 1.0
+    finally:
+        catalog.close()
