@@ -63,11 +63,21 @@ class Frame:
         return self._bgr
 
     def small(self, factor: int) -> np.ndarray:
-        """BGR picture reduced `factor` times on each side (area average): what detectors read."""
+        """BGR picture reduced `factor` times on each side (area average): what detectors read.
+
+        From YUV it reduces the planes first and converts only the small picture (no full-size BGR)."""
         if factor <= 1:
             return self.image
         w, h = self._size
-        return cv2.resize(self.image, (max(1, w // factor), max(1, h // factor)), interpolation=cv2.INTER_AREA)
+        sw, sh = max(1, w // factor), max(1, h // factor)
+        if self._bgr is not None or sw % 2 or sh % 2:
+            return cv2.resize(self.image, (sw, sh), interpolation=cv2.INTER_AREA)
+        # A small I420 picture, converted with the same (BT.601, limited range) rule as `image`.
+        y = cv2.resize(self._yuv[:h], (sw, sh), interpolation=cv2.INTER_AREA)
+        chroma = self._yuv[h:].reshape(2, h // 2, w // 2)  # U plane, then V plane
+        u, v = (cv2.resize(c, (sw // 2, sh // 2), interpolation=cv2.INTER_AREA) for c in chroma)
+        small = np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(sh * 3 // 2, sw)
+        return cv2.cvtColor(small, cv2.COLOR_YUV2BGR_I420)
 
 
 def analysis_size(info: MediaInfo, short_side: int, max_long_side: int) -> tuple[int, int]:
