@@ -9,11 +9,12 @@ from pathlib import Path
 from ..errors import CatalogError
 from .migrations import MIGRATIONS
 from .queries import Queries
+from .workflow import WorkflowQueries
 
 CATALOG_NAME = "catalog.sqlite"
 
 
-class Catalog(Queries):
+class Catalog(Queries, WorkflowQueries):
     def __init__(self, conn: sqlite3.Connection, root: Path):
         self.conn = conn
         self.root = root
