@@ -52,6 +52,7 @@ class ShotSettings:
     black_level: float = 24.0
     white_level: float = 230.0
     fade_floor: float = 2.0
+    dip_max_seconds: float = 0.5
     min_contrast: float = 10.0
 
     def __post_init__(self):

@@ -96,6 +96,8 @@ class ShotDetector:
         self.ready: list[tuple[int, str]] = []  # heap of settled (boundary frame, kind) not yet released
         self.released = 0
         self.result = Boundaries()
+        self.held: Gradual | None = None  # a fade out that may become a dip
+        self.dip_gap = round(settings.dip_max_seconds * float(self.fps))
 
     @property
     def lag(self) -> int:
@@ -136,6 +138,11 @@ class ShotDetector:
             for g in self.dissolves.push(self.next_dissolve):
                 self._add_gradual(g)
             self.next_dissolve += 1
+        run = self.fades.open_from  # a fade in may be under way: wait for it
+        if (self.held and self.n - 1 - self.held.last > self.dip_gap
+                and (run is None or run - self.held.last - 1 > self.dip_gap)):
+            self._keep_gradual(self.held)
+            self.held = None
         self._judge(final=False)
         return self._release(final=False)
 
@@ -146,12 +153,30 @@ class ShotDetector:
             self.pending += [tc.frame_num for tc in found if 0 < tc.frame_num < self.n]
         for g in self.fades.close() + self.dissolves.close():
             self._add_gradual(g)
+        if self.held:
+            self._keep_gradual(self.held)
+            self.held = None
         self._judge(final=True)
         return self._release(final=True)
 
     def _add_gradual(self, g: Gradual) -> None:
-        if any(not (g.last < o.first or g.first > o.last) for o in self.result.gradual):
+        """A fade out is held until we know whether a fade in follows within `dip_max_seconds`:
+        out + short slug + in is one transition (a dip), not a shot made of a slug."""
+        seen = self.result.gradual + ([self.held] if self.held else [])
+        if any(not (g.last < o.first or g.first > o.last) for o in seen):
             return  # the same transition seen by both finders (a fade is also a blend)
+        if self.held and g.kind == "fade_in" and g.first - self.held.last - 1 <= self.dip_gap:
+            g = Gradual(self.held.first, g.last, "dip", min(self.held.confidence, g.confidence))
+            self.held = None
+        elif self.held:
+            self._keep_gradual(self.held)
+            self.held = None
+        if g.kind == "fade_out":
+            self.held = g
+        else:
+            self._keep_gradual(g)
+
+    def _keep_gradual(self, g: Gradual) -> None:
         self.result.gradual.append(g)
         if 0 < g.middle < self.n:
             heapq.heappush(self.ready, (g.middle, "gradual"))
@@ -159,7 +184,8 @@ class ShotDetector:
     def _open_from(self) -> int:
         if not self.s.gradual:
             return self.n
-        opens = [x for x in (self.fades.open_from, self.dissolves.open_from) if x is not None]
+        held = self.held.first if self.held else None
+        opens = [x for x in (self.fades.open_from, self.dissolves.open_from, held) if x is not None]
         return min(opens + [self.next_dissolve - self.dissolves.hmax])
 
     def _judge(self, final: bool) -> None:
@@ -195,7 +221,7 @@ class ShotDetector:
 
     def _reject(self, c: int) -> str | None:
         k = self.s.flash_frames
-        for g in self.result.gradual:
+        for g in self.result.gradual + ([self.held] if self.held else []):
             if g.first - k <= c <= g.last + k:
                 return f"part of the {g.kind} {g.first}-{g.last}"
         if self._ratio(c) < self.s.motion_ratio:

@@ -30,7 +30,7 @@ import numpy as np
 class Gradual:
     first: int
     last: int
-    kind: str  # dissolve | fade_in | fade_out | fade (dip to black/white and back)
+    kind: str  # dissolve | fade_in | fade_out | dip (fade out, a short black/white slug, fade in)
     confidence: float
 
     @property

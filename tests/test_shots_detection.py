@@ -54,17 +54,31 @@ def test_one_second_cross_dissolve_is_one_gradual_range(tmp_path):
 
 
 def test_fade_to_black_and_back(tmp_path):
-    # out over frames 50..74 (2-3 s), black 3-3.5 s, in over frames 88..112 (3.5-4.5 s)
+    # out over frames 50..74 (2-3 s), 1 s of black (75..99: a shot of its own), in over frames 100..124
     clip = lavfi(tmp_path / "fade.mp4",
-                 f"testsrc2=s={SIZE}:r=25:d=3.5,fade=t=out:st=2:d=1,format=yuv420p[a];"
-                 f"testsrc2=s={SIZE}:r=25:d=2.5,fade=t=in:st=0:d=1,format=yuv420p[b];[a][b]concat=n=2:v=1:a=0[out]")
+                 f"testsrc2=s={SIZE}:r=25:d=4,fade=t=out:st=2:d=1,format=yuv420p[a];"
+                 f"testsrc2=s={SIZE}:r=25:d=3,fade=t=in:st=0:d=1,format=yuv420p[b];[a][b]concat=n=2:v=1:a=0[out]")
     a = analyze(clip)
     assert a.cuts == []
     kinds = [(g.kind, g.first, g.last) for g in a.gradual]
     assert [k for k, _, _ in kinds] == ["fade_out", "fade_in"], kinds
     (_, f1, l1), (_, f2, l2) = kinds
     assert 49 <= f1 <= 52 and 70 <= l1 <= 75, kinds
-    assert 87 <= f2 <= 90 and 108 <= l2 <= 113, kinds
+    assert 99 <= f2 <= 102 and 120 <= l2 <= 125, kinds
+    assert len(a.shots) == 3  # picture, black slug (with the fades' halves), picture
+
+
+def test_dip_through_a_short_slug_is_one_transition(tmp_path):
+    # out over 50..74, 0.2 s of black, in over 80..104: one `dip`, one boundary, no shot for the slug
+    clip = lavfi(tmp_path / "dip.mp4",
+                 f"testsrc2=s={SIZE}:r=25:d=3.2,fade=t=out:st=2:d=1,format=yuv420p[a];"
+                 f"smptehdbars=s={SIZE}:r=25:d=3,fade=t=in:st=0:d=1,format=yuv420p[b];[a][b]concat=n=2:v=1:a=0[out]")
+    a = analyze(clip)
+    assert a.cuts == []
+    assert [g.kind for g in a.gradual] == ["dip"], a.gradual
+    g = a.gradual[0]
+    assert 49 <= g.first <= 52 and 100 <= g.last <= 105, (g.first, g.last)
+    assert [s.start_frame for s in a.shots] == [0, g.middle]
 
 
 AT50 = ":enable=eq(n\\,50)"
