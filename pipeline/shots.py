@@ -149,8 +149,8 @@ class ShotDetector:
     def finish(self) -> list[int]:
         if self.n == 0:
             return []
-        for found in [self.detector.post_process(FrameTimecode(self.n - 1, self.fps))]:
-            self.pending += [tc.frame_num for tc in found if 0 < tc.frame_num < self.n]
+        found = self.detector.post_process(FrameTimecode(self.n - 1, self.fps))
+        self.pending += [tc.frame_num for tc in found if 0 < tc.frame_num < self.n]
         for g in self.fades.close() + self.dissolves.close():
             self._add_gradual(g)
         if self.held:
