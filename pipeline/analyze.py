@@ -69,6 +69,9 @@ def analyze_frames(
     return Analysis(info, len(times), [s.start_frame for s in shots[1:]], [], shots, keyframes)
 
 
-def analyze_file(info: MediaInfo, settings: Settings, with_keyframes: bool = True, progress=None) -> Analysis:
-    frames = stream_frames(info, settings.analysis.short_side, settings.analysis.max_long_side)
+def analyze_file(info: MediaInfo, settings: Settings, with_keyframes: bool = True, progress=None,
+                 extra_outputs: list[str] | None = None) -> Analysis:
+    """`extra_outputs`: more ffmpeg outputs (e.g. proxy encodes) fed by the same decode (see media/frames.py)."""
+    frames = stream_frames(info, settings.analysis.short_side, settings.analysis.max_long_side,
+                           extra_outputs=extra_outputs)
     return analyze_frames(info, frames, settings, with_keyframes, progress)

@@ -64,12 +64,47 @@ class SearchSettings:
 
 
 @dataclass(frozen=True)
+class VerifySettings:
+    checksum: str = "xxh64"
+    write_mhl: bool = True
+
+    def __post_init__(self):
+        if self.checksum not in ("xxh64", "md5"):
+            raise ConfigError(f"verify.checksum must be 'xxh64' or 'md5', not {self.checksum!r}")
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    presets: str = ""
+    burnin: bool = False
+    burnin_items: str = "tc,clip,scene_take"
+    font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
+
+    def preset_names(self) -> list[str]:
+        return [p.strip() for p in self.presets.split(",") if p.strip()]
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    workers: int = 2
+    watch_interval: float = 10.0
+    settle_seconds: float = 5.0
+
+    def __post_init__(self):
+        if self.workers < 1:
+            raise ConfigError(f"batch.workers must be at least 1, not {self.workers}")
+
+
+@dataclass(frozen=True)
 class Settings:
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     shots: ShotSettings = field(default_factory=ShotSettings)
     keyframes: KeyframeSettings = field(default_factory=KeyframeSettings)
     embed: EmbedSettings = field(default_factory=EmbedSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    proxies: ProxySettings = field(default_factory=ProxySettings)
+    batch: BatchSettings = field(default_factory=BatchSettings)
 
     def replace(self, section: str, **changes: Any) -> "Settings":
         """A copy with some keys of one section changed (None values are ignored: 'unset')."""

@@ -47,6 +47,8 @@ class FileOutcome:
     ran: list[str] = field(default_factory=list)  # stages that did work this run
     shots: int = 0
     embedding: str = ""  # done | pending | ""
+    proxies: dict = field(default_factory=dict)  # preset -> path relative to the library
+    mhl: str = ""  # verified | recorded | mismatch | new | unchecked | not-recorded | ""
 
 
 @dataclass
@@ -122,18 +124,27 @@ def _analyze_stage(catalog: Catalog, clip_id: int, info: MediaInfo, content_hash
         return catalog.count_shots(clip_id)
     t0 = time.monotonic()
     result = analyze_file(info, settings, progress=progress)
-    rel_dir = f"thumbs/{clip_id}/{key}"
-    rows = write_thumbnails(catalog.root, rel_dir, result.keyframes, settings.keyframes.jpeg_quality)
+    rows = write_thumbnails(catalog.root, thumbs_dir(clip_id, key), result.keyframes, settings.keyframes.jpeg_quality)
+    write_analysis(catalog, clip_id, content_hash, key, result, rows, time.monotonic() - t0)
+    ran.append("analyze")
+    return len(result.shots)
+
+
+def thumbs_dir(clip_id: int, key: str) -> str:
+    return f"thumbs/{clip_id}/{key}"
+
+
+def write_analysis(catalog: Catalog, clip_id: int, content_hash: str, key: str, result, rows: dict,
+                   seconds: float) -> None:
+    """Runner side of the analyze stage: the catalog rows of one analysis, then old thumbnails go."""
     with catalog.transaction():
         catalog.replace_analysis(clip_id, [s.to_json() for s in result.shots],
                                  [(a, b, "gradual", 1.0) for a, b in result.gradual], rows)
         catalog.set_frame_count(clip_id, result.frame_count)
-        catalog.record_stage(clip_id, "analyze", content_hash, key, "done", seconds=time.monotonic() - t0)
+        catalog.record_stage(clip_id, "analyze", content_hash, key, "done", seconds=seconds)
     for old in (catalog.root / "thumbs" / str(clip_id)).iterdir():
         if old.name != key:
             shutil.rmtree(old, ignore_errors=True)
-    ran.append("analyze")
-    return len(result.shots)
 
 
 def _embed_stage(catalog: Catalog, clip_id: int, content_hash: str, settings: Settings, slot: EmbedderSlot,

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from ..errors import CatalogError
 from .migrations import MIGRATIONS
+from .overnight import OvernightQueries
 from .queries import Queries
 
 CATALOG_NAME = "catalog.sqlite"
 
 
-class Catalog(Queries):
+class Catalog(Queries, OvernightQueries):
     def __init__(self, conn: sqlite3.Connection, root: Path):
         self.conn = conn
         self.root = root
