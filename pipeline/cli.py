@@ -119,6 +119,7 @@ def _stage_summary(stages: dict) -> str:
 
 def cmd_clips(args) -> int:
     from .catalog import open_catalog
+    from .report.data import editorial
 
     catalog = open_catalog(_library(args), create=False)
     try:
@@ -132,6 +133,7 @@ def cmd_clips(args) -> int:
                 "shots": catalog.count_shots(c["id"]),
                 "stages": {k: {"status": r["status"], "detail": r["detail"], "finished_at": r["finished_at"]}
                            for k, r in runs.items()},
+                **editorial(catalog, c),
             })
         model = catalog.meta_get("model")
     finally:
