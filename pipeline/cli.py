@@ -139,7 +139,8 @@ def cmd_clips(args) -> int:
     finally:
         catalog.close()
     human = "\n".join(
-        f"{c['status']:8s} {c['shots']:4d} shots  "
+        f"{c['status']:8s} {c['shots']:4d} shots  reel {c['reel'] or '-':8s} "
+        f"{(c['source_tc'] or {}).get('start') or '--:--:--:--'}  mhl:{c['mhl']['status'] or '-'}  "
         f"{_stage_summary(c['stages'])}  {c['path']}" for c in out)
     _emit(args, {"library": str(_library(args)), "model": model, "clips": out}, human or "library is empty")
     return 0
