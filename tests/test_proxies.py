@@ -93,3 +93,29 @@ def test_unknown_preset_is_a_usage_error(proxied, capsys):
     card, lib = proxied
     assert main(["ingest", str(card), "--library", str(lib), "--no-embed", "--proxies", "h265-hdr"]) == 2
     assert "known: dnxhr-lb, h264, prores-proxy" in capsys.readouterr().err
+
+
+def test_our_probe_reads_tc_and_reel_back_from_mxf_and_mp4(proxied):
+    from pipeline.media.probe import probe
+
+    _card, lib = proxied
+    for ext in ("mxf", "mp4", "mov"):
+        info = probe(next(lib.glob(f"proxies/*/A001/A001C002_220314_R1AB.{ext}")))
+        assert (info.start_tc, info.reel) == ("01:00:00;00", "A001"), ext
+
+
+def test_burnin_filters_carry_drop_frame_timecode_at_the_clip_rate(tmp_path):
+    from pipeline.config import ProxySettings
+    from pipeline.media.probe import probe
+    from pipeline.transcode import load_preset, make_burnin, output_args
+
+    clip = camera_clip(tmp_path / "A001C004_x.mov", "30000/1001", 4, "01:00:00;00")
+    info = probe(clip)
+    burnin = make_burnin(ProxySettings(burnin=True), info, {"scene": "12A", "take": "3"})
+    vf = output_args(load_preset("h264"), info, tmp_path / "o.mp4", "A001", burnin)
+    vf = vf[vf.index("-vf") + 1]
+    assert r"timecode='01\:00\:00\;00':rate=30000/1001" in vf
+    assert "text='A001C004_x'" in vf and "text='Sc 12A Tk 3'" in vf
+    with pytest.raises(Exception, match="fonts-dejavu-core"):
+        output_args(load_preset("h264"), info, tmp_path / "o.mp4", "A001",
+                    make_burnin(ProxySettings(burnin=True, font="/nonexistent.ttf"), info, {}))
