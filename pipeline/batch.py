@@ -16,6 +16,7 @@ import concurrent.futures as cf
 import json
 import logging
 import os
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -46,26 +47,35 @@ class Observer:
     def card_done(self, card: str, status: str, message: str) -> None: ...
 
 
+class Cancelled(BaseException):
+    """Raised inside a worker (through its progress callback) once the batch is interrupted."""
+
+
 class LocalExecutor:
-    """A bounded pool of threads on this machine."""
+    """A bounded pool of threads on this machine. When the driver stops (Ctrl-C), queued files are
+    dropped and files in work stop at their next progress report (their ffmpeg is killed)."""
 
     def __init__(self, workers: int):
         self.workers = max(1, workers)
+        self.cancel = threading.Event()
 
     def run(self, fn: Callable, jobs: list, progress: Callable | None) -> Iterator[tuple]:
         pool = cf.ThreadPoolExecutor(self.workers, thread_name_prefix="dailies-worker")
         try:
-            futures = {pool.submit(fn, job, _bind(progress, job)): job for job in jobs}
+            futures = {pool.submit(fn, job, self._bind(progress, job)): job for job in jobs}
             for fut in cf.as_completed(futures):
                 yield futures[fut], fut.result()
         finally:
+            self.cancel.set()
             pool.shutdown(wait=False, cancel_futures=True)
 
-
-def _bind(progress, job):
-    if progress is None:
-        return None
-    return lambda phase, done, total: progress(job.path, phase, done, total)
+    def _bind(self, progress, job):
+        def report(phase, done, total):
+            if self.cancel.is_set():
+                raise Cancelled(job.path)
+            if progress is not None:
+                progress(job.path, phase, done, total)
+        return report
 
 
 @dataclass

@@ -102,6 +102,8 @@ def process_file(job: FileJob, progress: Callable[[str, int, int], None] | None 
     `progress(phase, done, total)` is called now and then (phase: hash | analyze | proxy)."""
     res = FileResult(job.clip_id, job.path)
     path = Path(job.path)
+    if progress:
+        progress("start", 0, 1)  # an executor may stop work here (and at any later report)
     try:
         st = path.stat()
         res.size, res.mtime_ns = st.st_size, st.st_mtime_ns
@@ -160,7 +162,16 @@ def _media(job: FileJob, res: FileResult, progress) -> None:
         transcode.clear_partials(final)
         temps[pj.preset.name] = transcode.temp_path(final)
     extra = [a for pj in proxies for a in transcode.output_args(pj.preset, info, temps[pj.preset.name], res.reel, burnin)]
+    try:
+        _analyse_and_encode(job, res, info, proxies, temps, extra, progress)
+    finally:  # whatever happened (failure, interruption), no temporary proxy is left behind
+        for t in temps.values():
+            t.unlink(missing_ok=True)
 
+
+def _analyse_and_encode(job: FileJob, res: FileResult, info: MediaInfo, proxies: list, temps: dict, extra: list,
+                        progress) -> None:
+    content_hash = res.content_hash
     frames = job.decoded_frames
     t0 = time.monotonic()
     if _due(job, "analyze", content_hash, job.analyze_key):
@@ -172,6 +183,8 @@ def _media(job: FileJob, res: FileResult, progress) -> None:
             if not extra:
                 raise
             # a proxy output may be what failed: analyse alone, then encode the proxies on their own
+            if progress:
+                progress("analyze", 0, info.frame_count)
             analysis = analyze_file(info, job.settings, progress=on_frame)
             shared = False
         rel_dir = f"thumbs/{job.clip_id}/{job.analyze_key}"
@@ -190,8 +203,6 @@ def _media(job: FileJob, res: FileResult, progress) -> None:
             run(argv, job.path, hint="proxy encode failed")
         except FFmpegFailed as exc:
             res.proxy_errors.append(str(exc))
-            for t in temps.values():
-                t.unlink(missing_ok=True)
             return
     seconds = time.monotonic() - t0
     expected = frames if frames is not None else info.frame_count

@@ -174,3 +174,33 @@ def test_report_of_a_day_without_clips_is_empty_not_an_error(tmp_path, capsys, d
     assert main(["report", "--library", str(lib), "--out", str(tmp_path / "r"), "--day", day]) == 0
     assert json.loads((tmp_path / "r" / "report.json").read_text())["clips"] == []
     assert main(["report", "--library", str(lib), "--out", str(tmp_path / "r"), "--day", "yesterday"]) == 2
+
+
+def test_ctrl_c_stops_the_workers_leaves_no_partial_file_and_a_rerun_finishes(tmp_path):
+    from pipeline.batch import Observer
+
+    card = tmp_path / "A006"
+    card.mkdir()
+    for i in range(1, 5):
+        camera_clip(card / f"A006C00{i}.mov", "25", 60, "01:00:00:00")
+    settings = load_settings().replace("batch", workers=2)
+
+    class CtrlC(Observer):
+        def file_done(self, index, total, outcome):
+            raise KeyboardInterrupt  # the user presses Ctrl-C after the first file
+
+    catalog = open_catalog(tmp_path / "lib")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_batch(catalog, [str(card)], settings, proxies=["h264"], observer=CtrlC())
+        assert [r["status"] for r in catalog.batch_runs()] == ["interrupted"]
+        time.sleep(0.5)  # the other worker stops at its next progress report
+        assert not list((tmp_path / "lib").rglob("*.part"))
+        done = {c["path"] for c in catalog.clips() if catalog.proxies(c["id"])}
+        assert 1 <= len(done) < 4
+        report = run_batch(catalog, [str(card)], settings, proxies=["h264"])
+        assert sorted(f.path for f in report.files if f.ran) == sorted(str(p) for p in card.glob("*.mov")
+                                                                       if str(p) not in done)
+        assert all(len(catalog.proxies(c["id"])) == 1 for c in catalog.clips())
+    finally:
+        catalog.close()
