@@ -362,7 +362,8 @@ def watch(catalog: Catalog, paths: list, settings: Settings, run: Callable[[list
             first = False
         if ready:
             roots = sorted({_root_of(p, paths) for p in ready})
-            log.info("watch: %d new or changed file(s) in %s", len(ready), ", ".join(roots))
+            logging.getLogger("dailies.watch").info("watch: %d new or changed file(s) in %s", len(ready),
+                                                    ", ".join(roots))
             run(roots)
             for p in ready:
                 seen[p] = current[p]
