@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import tomllib
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -153,8 +154,9 @@ def output_args(preset: Preset, info: MediaInfo, out_path: str | os.PathLike, re
 
 
 def temp_path(final: Path) -> Path:
-    """Where the proxy is written until it is complete; unique per process (a killed run's ffmpeg may linger)."""
-    return final.with_name(f".{final.name}.{os.getpid()}.part")
+    """Where the proxy is written until it is complete; unique per attempt (a killed or cancelled attempt's
+    ffmpeg may still be writing its own)."""
+    return final.with_name(f".{final.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
 
 
 def clear_partials(final: Path) -> None:

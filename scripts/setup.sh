@@ -9,6 +9,8 @@ PY=${PYTHON:-python3}
 need_apt=()
 command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+# Haar cascade files for face tags (the OpenCV 5 wheels ship none): pipeline/faces.py
+[ -e /usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml ] || need_apt+=(opencv-data)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${need_apt[*]} from Debian" >&2

@@ -194,7 +194,9 @@ def test_ctrl_c_stops_the_workers_leaves_no_partial_file_and_a_rerun_finishes(tm
         with pytest.raises(KeyboardInterrupt):
             run_batch(catalog, [str(card)], settings, proxies=["h264"], observer=CtrlC())
         assert [r["status"] for r in catalog.batch_runs()] == ["interrupted"]
-        time.sleep(0.5)  # the other worker stops at its next progress report
+        deadline = time.monotonic() + 20  # the other worker stops at its next progress report
+        while list((tmp_path / "lib").rglob("*.part")) and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert not list((tmp_path / "lib").rglob("*.part"))
         done = {c["path"] for c in catalog.clips() if catalog.proxies(c["id"])}
         assert 1 <= len(done) < 4

@@ -10,11 +10,12 @@ from ..errors import CatalogError
 from .migrations import MIGRATIONS
 from .overnight import OvernightQueries
 from .queries import Queries
+from .workflow import WorkflowQueries
 
 CATALOG_NAME = "catalog.sqlite"
 
 
-class Catalog(Queries, OvernightQueries):
+class Catalog(Queries, OvernightQueries, WorkflowQueries):
     def __init__(self, conn: sqlite3.Connection, root: Path):
         self.conn = conn
         self.root = root

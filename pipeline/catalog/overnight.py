@@ -82,7 +82,7 @@ class OvernightQueries:
         return self.conn.execute("SELECT * FROM clips WHERE substr(added_at, 1, 10) = ? ORDER BY path",
                                  (day,)).fetchall()
 
-    def keyframes_of_clip(self, clip_id: int) -> list[sqlite3.Row]:
+    def report_keyframes(self, clip_id: int) -> list[sqlite3.Row]:
         return self.conn.execute(
             "SELECT k.frame, k.time, k.thumb, s.idx AS shot, s.start_tc FROM keyframes k JOIN shots s ON s.id = k.shot_id"
             " WHERE s.clip_id = ? ORDER BY k.frame", (clip_id,)).fetchall()

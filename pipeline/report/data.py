@@ -50,7 +50,7 @@ def clip_record(catalog: Catalog, row) -> dict:
         "shots": catalog.count_shots(row["id"]), "added_at": row["added_at"],
         "keyframes": [{"frame": k["frame"], "shot": k["shot"], "thumb": str(catalog.root / k["thumb"]),
                        "tc": frame_tc(k["frame"], Fraction(fps), row["start_tc"]) if fps else None}
-                      for k in catalog.keyframes_of_clip(row["id"])],
+                      for k in catalog.report_keyframes(row["id"])],
         **editorial(catalog, row),
     }
 
