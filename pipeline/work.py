@@ -140,6 +140,17 @@ def process_file(job: FileJob, progress: Callable[[str, int, int], None] | None 
     return res
 
 
+def _scene_take(job: FileJob) -> dict:
+    """Scene/take for burn-ins: the camera's own tags, else the file name read with the [takes] patterns."""
+    if not job.settings.proxies.burnin:
+        return {}
+    from .takes import compile_patterns, parse_name
+
+    found = {k: v for k, v in transcode.format_tags(job.path).items() if k in ("scene", "take")}
+    named = parse_name(job.path, compile_patterns(job.settings.takes.patterns))
+    return {**{k: named[k] for k in ("scene", "take") if k in named}, **found}
+
+
 def _media(job: FileJob, res: FileResult, progress) -> None:
     content_hash = res.content_hash
     if job.probe_json is not None and not _due(job, "probe", content_hash, PROBE_VERSION):
@@ -154,7 +165,7 @@ def _media(job: FileJob, res: FileResult, progress) -> None:
 
     proxies = [pj for pj in job.proxies
                if _due(job, f"proxy:{pj.preset.name}", content_hash, pj.key) or not _proxy_final(job, pj).exists()]
-    burnin = transcode.make_burnin(job.settings.proxies, info, transcode.format_tags(job.path)) if proxies else None
+    burnin = transcode.make_burnin(job.settings.proxies, info, _scene_take(job)) if proxies else None
     temps = {}
     for pj in proxies:
         final = _proxy_final(job, pj)

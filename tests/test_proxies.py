@@ -119,3 +119,16 @@ def test_burnin_filters_carry_drop_frame_timecode_at_the_clip_rate(tmp_path):
     with pytest.raises(Exception, match="fonts-dejavu-core"):
         output_args(load_preset("h264"), info, tmp_path / "o.mp4", "A001",
                     make_burnin(ProxySettings(burnin=True, font="/nonexistent.ttf"), info, {}))
+
+
+def test_burnin_scene_take_from_camera_tags_else_from_the_file_name(tmp_path):
+    from types import SimpleNamespace
+
+    from pipeline.config import load_settings
+    from pipeline.work import _scene_take
+
+    settings = load_settings().replace("proxies", burnin=True)
+    named = camera_clip(tmp_path / "A001C005_Sc12A_T3.mov", "25", 4)
+    assert _scene_take(SimpleNamespace(settings=settings, path=str(named))) == {"scene": "12A", "take": "3"}
+    tagged = camera_clip(tmp_path / "A001C005_Sc12A_T3b.mov", "25", 4, extra=["-movflags", "use_metadata_tags", "-metadata", "scene=40", "-metadata", "take=7"])
+    assert _scene_take(SimpleNamespace(settings=settings, path=str(tagged))) == {"scene": "40", "take": "7"}
