@@ -191,7 +191,7 @@ def _record(catalog: Catalog, job: FileJob, res: FileResult, card: CardState, se
         for p in res.proxies:
             catalog.set_proxy(job.clip_id, p.preset, p.rel, p.frame_count, p.start_tc, p.reel, p.bytes, p.seconds)
             catalog.record_stage(job.clip_id, f"proxy:{p.preset}", res.content_hash, p.key, "done", seconds=p.seconds)
-        new_status = ("ok", None) if res.status == "ok" else (res.status, res.message)
+        new_status = ("ok", None) if res.status == "ok" else (res.status, res.detail or res.message)
         if (clip["status"], clip["error"]) != new_status:
             catalog.set_clip_status(job.clip_id, *new_status)
         if res.status != "ok":
@@ -249,6 +249,25 @@ def _finish_card(catalog: Catalog, card: CardState, settings: Settings) -> dict:
     return {"card": str(card.path), "status": status, "message": message, "generation": generation}
 
 
+def _record_one(catalog: Catalog, job: FileJob, res: FileResult, card: CardState, settings: Settings,
+                report: BatchReport, obs: Observer, slot: EmbedderSlot, model_id: str | None, akey: str, n: int,
+                total: int) -> None:
+    """Driver side of one file: catalog rows, embedding, log line; the card's MHL once its last file is in."""
+    outcome = _record(catalog, job, res, card, settings)
+    if model_id and res.content_hash and catalog.is_done(job.clip_id, "analyze", res.content_hash, akey):
+        outcome.embedding = _embed_stage(catalog, job.clip_id, res.content_hash, settings, slot, model_id, outcome.ran)
+    outcome.shots = catalog.count_shots(job.clip_id)
+    report.files.append(outcome)
+    (log.error if outcome.status == "failed" else log.info)(
+        "[%d/%d] %s: %s %s %s", n + 1, total, job.path, outcome.status, ",".join(outcome.ran) or "-", outcome.message)
+    obs.file_done(n, total, outcome)
+    card.pending -= 1
+    if card.pending == 0:
+        c = _finish_card(catalog, card, settings)
+        report.cards.append(c)
+        obs.card_done(c["card"], c["status"], c["message"])
+
+
 def run_batch(catalog: Catalog, paths: list, settings: Settings, preset=None, make_embedder=None,
               proxies: list[str] | None = None, reverify: bool = False, observer: Observer | None = None,
               executor=None, argv: list[str] | None = None) -> BatchReport:
@@ -288,30 +307,24 @@ def run_batch(catalog: Catalog, paths: list, settings: Settings, preset=None, ma
         obs.start(len(jobs))
         slot = EmbedderSlot(catalog, preset, make_embedder)
         executor = executor or LocalExecutor(settings.batch.workers)
-        for n, (job, res) in enumerate(executor.run(process_file, jobs, obs.progress)):
-            card = cards[card_of[Path(job.path)]]
-            outcome = _record(catalog, job, res, card, settings)
-            if model_id and res.content_hash and catalog.is_done(job.clip_id, "analyze", res.content_hash, akey):
-                outcome.embedding = _embed_stage(catalog, job.clip_id, res.content_hash, settings, slot, model_id,
-                                                 outcome.ran)
-            outcome.shots = catalog.count_shots(job.clip_id)
-            report.files.append(outcome)
-            (log.error if outcome.status == "failed" else log.info)(
-                "[%d/%d] %s: %s %s %s", n + 1, len(jobs), job.path, outcome.status, ",".join(outcome.ran) or "-",
-                outcome.message)
-            obs.file_done(n, len(jobs), outcome)
-            card.pending -= 1
-            if card.pending == 0:
-                c = _finish_card(catalog, card, settings)
-                report.cards.append(c)
-                obs.card_done(c["card"], c["status"], c["message"])
-        report.files.sort(key=lambda f: f.path)
+        order = {job.path: i for i, job in enumerate(jobs)}
+        waiting: dict[int, tuple] = {}
+        n = 0
+        for job, res in executor.run(process_file, jobs, obs.progress):
+            # recorded in discover order, so catalog ids (keyframe ids = vector ids) do not depend on
+            # which worker finished first; a finished file waits at most for the files before it
+            waiting[order[job.path]] = (job, res)
+            while n in waiting:
+                job, res = waiting.pop(n)
+                _record_one(catalog, job, res, cards[card_of[Path(job.path)]], settings, report, obs, slot,
+                            model_id, akey, n, len(jobs))
+                n += 1
         if slot.error:
             report.embed_pending = str(slot.error)
         if model_id and slot.embedder is not None:
             with catalog.transaction():
                 catalog.meta_set("model", model_id)
-            _, report.index = index_stage.sync(catalog, model_id, slot.embedder.dim)
+            _, report.index = index_stage.sync(catalog, model_id, slot.embedder.dim, settings=settings.index)
         status = "done"
     finally:
         report.seconds = time.monotonic() - t0

@@ -24,6 +24,7 @@ EPILOG = textwrap.dedent("""\
       dailies ingest /Volumes/A001 --proxies h264,dnxhr-lb --workers 2
       dailies report --out /mnt/show/reports/day1         # the morning report (HTML + JSON)
       dailies ingest cards/ --model random-tiny            # plumbing test without CLIP weights
+      dailies ingest /mnt/cards --executor ray --ray-address head:6379   # on a Ray cluster
       dailies shots A001C003.mov --json                    # shot list of one file, no library
       dailies search "close-up, woman laughing, night exterior"
       dailies search --image still.jpg --limit 5 --json
@@ -75,7 +76,12 @@ def cmd_shots(args) -> int:
     result = analyze_file(info, settings, with_keyframes=False)
     data = result.shots_json()
     human = "\n".join(f"{s.index:4d}  {s.start_tc} - {s.end_tc}  frames {s.start_frame}-{s.end_frame}"
-                      for s in result.shots)
+                      f"  confidence {s.confidence:.2f}" for s in result.shots)
+    for g in result.gradual:
+        human += f"\n      {g.kind} frames {g.first}-{g.last}  confidence {g.confidence:.2f}"
+    if args.verbose:
+        for frame, why in sorted(result.rejected.items()):
+            human += f"\n      not a cut at frame {frame}: {why}"
     _emit(args, data, f"{info.path}: {len(result.shots)} shot(s) at {data['fps']} fps\n{human}")
     return 0
 
@@ -95,7 +101,7 @@ def cmd_search(args) -> int:
         preset = resolve_model(args.model) if args.model else library_model(catalog)
         embedder = OpenClipEmbedder(preset, device=args.device or settings.embed.device)
         hits = search(catalog, embedder, args.query, args.image, args.limit or settings.search.limit,
-                      settings.search.oversample)
+                      settings.search.oversample, settings.index)
     finally:
         catalog.close()
     data = {"query": args.query if args.query is not None else {"image": str(args.image)},
@@ -176,16 +182,18 @@ def cmd_index(args) -> int:
     from .catalog import open_catalog
     from .index import rebuild
 
+    settings = _settings(args)
     catalog = open_catalog(_library(args), create=False)
     try:
         model_id = catalog.meta_get("model")
         if not model_id:
             raise UsageError("this library has no embeddings: nothing to index")
-        vi = rebuild(catalog, model_id, catalog.model(model_id)["dim"])
+        vi = rebuild(catalog, model_id, catalog.model(model_id)["dim"], settings.index)
         vi.save(catalog.root)
     finally:
         catalog.close()
-    _emit(args, {"model": model_id, "total": vi.ntotal}, f"index rebuilt: {vi.ntotal} vectors ({model_id})")
+    _emit(args, {"model": model_id, "total": vi.ntotal, "kind": vi.spec.describe()},
+          f"index rebuilt: {vi.ntotal} vectors, {vi.spec.describe()} ({model_id})")
     return 0
 
 
@@ -208,6 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model preset (configs/models) or checkpoint file; default from config")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where the model runs (default auto)")
     p.add_argument("--no-embed", action="store_true", help="skip embedding (shots and keyframes only)")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="local: this process; ray: per-file tasks and embedding actors on a Ray cluster")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="Ray cluster to join (default [ray] address; none: a Ray instance on this machine)")
     from .ingest_cli import add_arguments as add_ingest_arguments
 
     add_ingest_arguments(p)

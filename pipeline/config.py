@@ -24,6 +24,8 @@ CONFIG_DIR = Path(os.environ.get("DAILIES_CONFIG_DIR", Path(__file__).resolve().
 class AnalysisSettings:
     short_side: int = 256
     max_long_side: int = 640
+    detect_short_side: int = 64
+    fast_decode: bool = True
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,34 @@ class ShotSettings:
     threshold: float = 27.0
     adaptive_threshold: float = 3.0
     min_scene_len: int = 15
+    motion_ratio: float = 2.0
+    motion_window: int = 2
+    flash_frames: int = 3
+    flash_similarity: float = 0.5
+    gradual: bool = True
+    dissolve_min_frames: int = 8
+    dissolve_max_frames: int = 48
+    dissolve_threshold: float = 20.0
+    blend_ratio: float = 0.25
+    dissolve_edge: float = 0.1
+    dissolve_rise: float = 0.6
+    fade_min_frames: int = 8
+    fade_min_step: float = 0.5
+    fade_max_step: float = 40.0
+    fade_min_change: float = 40.0
+    black_level: float = 24.0
+    white_level: float = 230.0
+    fade_floor: float = 2.0
+    dip_max_seconds: float = 0.5
+    min_contrast: float = 10.0
 
     def __post_init__(self):
         if self.detector not in ("content", "adaptive"):
             raise ConfigError(f"shots.detector must be 'content' or 'adaptive', not {self.detector!r}")
+        if self.dissolve_min_frames < 4 or self.dissolve_max_frames < self.dissolve_min_frames:
+            raise ConfigError("shots.dissolve_min_frames must be >= 4 and <= shots.dissolve_max_frames")
+        if self.flash_frames < 1 or self.motion_window < 1:
+            raise ConfigError("shots.flash_frames and shots.motion_window must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -51,10 +77,36 @@ class EmbedSettings:
     device: str = "auto"
     batch_size: int = 0
     allow_download: bool = False
+    precision: str = "auto"
+    decode_workers: int = 0
+    cpu_threads: int = 0
 
     def __post_init__(self):
         if self.device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"embed.device must be one of auto, cpu, cuda; got {self.device!r}")
+        if self.precision not in ("auto", "fp32", "fp16"):
+            raise ConfigError(f"embed.precision must be one of auto, fp32, fp16; got {self.precision!r}")
+        if self.decode_workers < 0 or self.cpu_threads < 0 or self.batch_size < 0:
+            raise ConfigError("[embed] batch_size, decode_workers and cpu_threads must be >= 0 (0 = automatic)")
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    exact_max: int = 50_000
+    large_encoding: str = "sq8"
+    nlist: int = 0
+    nprobe: int = 0
+    pq_m: int = 64
+    train_per_list: int = 64
+    retrain_growth: float = 4.0
+
+    def __post_init__(self):
+        if self.large_encoding not in ("flat", "sq8", "pq"):
+            raise ConfigError(f"index.large_encoding must be one of flat, sq8, pq; got {self.large_encoding!r}")
+        if self.exact_max < 1 or self.nlist < 0 or self.nprobe < 0 or self.train_per_list < 1:
+            raise ConfigError("[index] exact_max and train_per_list must be >= 1, nlist and nprobe >= 0 (0 = auto)")
+        if self.retrain_growth <= 1.0:
+            raise ConfigError(f"index.retrain_growth must be > 1.0; got {self.retrain_growth}")
 
 
 @dataclass(frozen=True)
@@ -93,6 +145,18 @@ class BatchSettings:
     def __post_init__(self):
         if self.workers < 1:
             raise ConfigError(f"batch.workers must be at least 1, not {self.workers}")
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    address: str = ""
+    local_cpus: int = 0
+    task_cpus: float = 1.0
+    embed_actors: int = 0
+
+    def __post_init__(self):
+        if self.local_cpus < 0 or self.embed_actors < 0 or self.task_cpus <= 0:
+            raise ConfigError("[ray] local_cpus and embed_actors must be >= 0 (0 = automatic), task_cpus > 0")
 
 
 @dataclass(frozen=True)
@@ -143,6 +207,8 @@ class Settings:
     verify: VerifySettings = field(default_factory=VerifySettings)
     proxies: ProxySettings = field(default_factory=ProxySettings)
     batch: BatchSettings = field(default_factory=BatchSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    ray: RaySettings = field(default_factory=RaySettings)
     takes: TakeSettings = field(default_factory=TakeSettings)
     tags: TagSettings = field(default_factory=TagSettings)
     selects: SelectSettings = field(default_factory=SelectSettings)

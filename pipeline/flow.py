@@ -2,9 +2,10 @@
 same decode) -> embed -> index.
 
 Each unit of work is keyed by (source content hash, stage, settings hash): a rerun does only what is
-new or what a changed setting invalidates. One file failing never stops the batch. The per-file work
-is work.process_file (no catalog); batch.py queues it on workers and writes the catalog; this module
-holds what both share: stage keys, outcomes, the runner side of analyze and embed.
+new or what a changed setting invalidates. One file failing never stops the batch. On this machine the
+per-file work is work.process_file (no catalog), queued on workers by batch.py, which writes the
+catalog; executors/ holds the Ray path. This module holds what they share: stage keys, outcomes, the
+runner side of analyze and embed.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def analyze_key(settings: Settings) -> str:
 
 
 def embed_key(settings: Settings, model_id: str) -> str:
-    return settings_hash("embed-1", model_id, analyze_key(settings))
+    # embed-2: frames preprocessed as tensors (models/preprocess.py) instead of open_clip's PIL transform
+    return settings_hash("embed-2", model_id, analyze_key(settings))
 
 
 @dataclass
@@ -43,7 +45,7 @@ class FileOutcome:
     shots: int = 0
     embedding: str = ""  # done | pending | ""
     proxies: dict = field(default_factory=dict)  # preset -> path relative to the library
-    mhl: str = ""  # verified | recorded | mismatch | new | unchecked | not-recorded | ""
+    mhl: str = ""  # verified | mismatch | new | unchecked | not-recorded | ""
 
 
 @dataclass
@@ -108,7 +110,7 @@ def write_analysis(catalog: Catalog, clip_id: int, content_hash: str, key: str, 
     """Runner side of the analyze stage: the catalog rows of one analysis, then old thumbnails go."""
     with catalog.transaction():
         catalog.replace_analysis(clip_id, [s.to_json() for s in result.shots],
-                                 [(a, b, "gradual", 1.0) for a, b in result.gradual], rows)
+                                 [(g.first, g.last, g.kind, g.confidence) for g in result.gradual], rows)
         catalog.set_frame_count(clip_id, result.frame_count)
         catalog.record_stage(clip_id, "analyze", content_hash, key, "done", seconds=seconds)
     for old in (catalog.root / "thumbs" / str(clip_id)).iterdir():
@@ -127,7 +129,7 @@ def _embed_stage(catalog: Catalog, clip_id: int, content_hash: str, settings: Se
             catalog.record_stage(clip_id, "embed", content_hash, key, "pending", detail=str(slot.error))
         return "pending"
     t0 = time.monotonic()
-    embed_stage.run(catalog, clip_id, embedder, getattr(embedder, "batch_size", 32))
+    embed_stage.run(catalog, clip_id, embedder, getattr(embedder, "batch_size", 32), settings.embed.decode_workers)
     with catalog.transaction():
         catalog.record_stage(clip_id, "embed", content_hash, key, "done", seconds=time.monotonic() - t0)
     ran.append("embed")
@@ -135,9 +137,10 @@ def _embed_stage(catalog: Catalog, clip_id: int, content_hash: str, settings: Se
 
 
 def ingest(catalog: Catalog, paths: list[str], settings: Settings, preset=None, make_embedder=None,
-           on_file: Callable[[int, int, FileOutcome], None] | None = None):
-    """Ingest every file under `paths` with model `preset` (None: no embedding); see batch.run_batch,
-    which this calls with the configured workers, proxies and MHL settings."""
+           on_file: Callable[[int, int, FileOutcome], None] | None = None, progress_factory=None):
+    """Ingest every file under `paths` with model `preset` (None: no embedding) on this machine: the
+    local executor. It is batch.run_batch (workers, proxies, MHL from `settings`); `progress_factory` is
+    not used (per-file progress goes through batch.Observer)."""
     from .batch import Observer, run_batch
 
     class _OnFile(Observer):

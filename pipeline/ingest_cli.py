@@ -119,6 +119,10 @@ def cmd_ingest(args, library: Path, load_settings) -> int:
     settings = settings.replace("proxies", presets=args.proxies, burnin=args.burnin)
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
+    if args.executor != "local":
+        return _ingest_elsewhere(args, library, settings)
+    if args.ray_address:
+        raise UsageError("--ray-address only applies to --executor ray")
     e = settings.embed
     allow = e.allow_download or os.environ.get("DAILIES_ALLOW_DOWNLOAD") == "1"
     preset = None if args.no_embed else resolve_model(e.model)
@@ -127,7 +131,8 @@ def cmd_ingest(args, library: Path, load_settings) -> int:
         log.warning(NOT_SEMANTIC.format(name=preset.name))
 
     def make_embedder(p):
-        return OpenClipEmbedder(p, device=e.device, allow_download=allow, batch_size=e.batch_size)
+        return OpenClipEmbedder(p, device=e.device, allow_download=allow, batch_size=e.batch_size,
+                                precision=e.precision, threads=e.cpu_threads)
 
     tty = not args.json and sys.stderr.isatty()
     argv = sys.argv[1:]
@@ -162,6 +167,38 @@ def cmd_ingest(args, library: Path, load_settings) -> int:
     return _print_summary(args, report, preset, catalog.root, json_out=args.json)
 
 
+def _ingest_elsewhere(args, library: Path, settings) -> int:
+    """--executor ray: hash, probe, analyse and embed on a cluster (executors/ray_exec.py). Proxies, MHL
+    verification, reels from file names, --watch and the batch log run with the local executor only."""
+    from models.presets import resolve_model
+
+    from .catalog import open_catalog
+    from .errors import UsageError
+    from .executors import get_executor
+
+    run_ingest = get_executor(args.executor)
+    local_only = [flag for flag, used in (("--proxies", settings.proxies.preset_names()), ("--watch", args.watch),
+                                          ("--burnin", args.burnin), ("--reverify", args.reverify)) if used]
+    if local_only:
+        raise UsageError(f"{', '.join(local_only)}: not available with --executor {args.executor} yet; "
+                         f"run them with the local executor (the default)")
+    preset = None if args.no_embed else resolve_model(settings.embed.model)
+    catalog = open_catalog(library)
+
+    def on_file(i, total, outcome):
+        if outcome.status == "failed":
+            print(f"error: {outcome.message}", file=sys.stderr)
+        elif outcome.status == "skipped" and args.verbose and not args.json:
+            print(f"note: {outcome.message}", file=sys.stderr)
+
+    try:
+        report = run_ingest(catalog, args.paths, settings, preset, None, on_file, None, address=args.ray_address)
+    finally:
+        catalog.close()
+    report.log_path, report.proxies, report.cards = "", [], []
+    return _print_summary(args, report, preset, catalog.root, json_out=args.json)
+
+
 def _print_summary(args, report, preset, root, json_out: bool) -> int:
     import json
 
@@ -190,6 +227,7 @@ def _print_summary(args, report, preset, root, json_out: bool) -> int:
         lines.append(f"failed: {f.message}")
     if "warning" in data:
         lines.append(f"warning: {data['warning']}")
-    lines.append(f"log: {report.log_path}")
+    if report.log_path:
+        lines.append(f"log: {report.log_path}")
     print("\n".join(lines))
     return report.exit_code

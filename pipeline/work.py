@@ -72,6 +72,7 @@ class FileResult:
     path: str
     status: str = "ok"  # ok | failed | skipped
     message: str = ""
+    detail: str = ""  # what the catalog stores as the error when it says more than `message`
     ran: list[str] = field(default_factory=list)
     size: int | None = None
     mtime_ns: int | None = None
@@ -130,6 +131,7 @@ def process_file(job: FileJob, progress: Callable[[str, int, int], None] | None 
             res.status, res.message = "failed", str(exc)
         else:
             res.status, res.message = "skipped", f"{job.path}: not a media file; skipped"
+            res.detail = str(exc)
     except OSError as exc:
         res.status = "failed"
         res.message = f"{job.path}: cannot read file ({exc.strerror or exc}); check permissions and the card copy"

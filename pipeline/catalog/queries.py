@@ -99,6 +99,12 @@ class Queries:
     def shots(self, clip_id: int) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM shots WHERE clip_id = ? ORDER BY idx", (clip_id,)).fetchall()
 
+    def gradual(self, clip_id: int) -> list[sqlite3.Row]:
+        """A clip's gradual transitions (first_frame, last_frame, kind, confidence), in order."""
+        return self.conn.execute(
+            "SELECT first_frame, last_frame, kind, confidence FROM gradual WHERE clip_id = ? ORDER BY first_frame",
+            (clip_id,)).fetchall()
+
     def count_shots(self, clip_id: int) -> int:
         return self.conn.execute("SELECT count(*) FROM shots WHERE clip_id = ?", (clip_id,)).fetchone()[0]
 
@@ -126,6 +132,14 @@ class Queries:
     def vector_ids(self, model_id: str) -> np.ndarray:
         rows = self.conn.execute("SELECT keyframe_id FROM vectors WHERE model_id = ? ORDER BY keyframe_id", (model_id,))
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
+
+    def vectors_changes(self, model_id: str) -> int | None:
+        """A counter bumped by every insert/delete of this model's vectors (migration 6's triggers)."""
+        value = self.meta_get(f"vectors_changes:{model_id}")
+        return int(value) if value is not None else None
+
+    def vector_count(self, model_id: str) -> int:
+        return self.conn.execute("SELECT count(*) FROM vectors WHERE model_id = ?", (model_id,)).fetchone()[0]
 
     def iter_vectors(self, model_id: str, dim: int, ids: np.ndarray | None = None, batch: int = 50_000
                      ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
