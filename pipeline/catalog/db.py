@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import CatalogError, DiskFull
 from .migrations import MIGRATIONS
+from .overnight import OvernightQueries
 from .queries import Queries
 from .workflow import WorkflowQueries
 
@@ -17,7 +18,7 @@ CATALOG_NAME = "catalog.sqlite"
 _ROOM_TO_OPEN = 64 * 1024
 
 
-class Catalog(Queries, WorkflowQueries):
+class Catalog(Queries, OvernightQueries, WorkflowQueries):
     def __init__(self, conn: sqlite3.Connection, root: Path):
         self.conn = conn
         self.root = root
