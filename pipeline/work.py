@@ -129,6 +129,8 @@ def process_file(job: FileJob, progress: Callable[[str, int, int], None] | None 
             res.ran.append("hash")
         res.content_hash = f"xxh64:{hashes['xxh64']}"
         _media(job, res, progress)
+    except DiskFull:
+        raise
     except (Truncated, StillGrowing) as exc:  # a damaged or unfinished video, whatever its name says
         res.status, res.message = "failed", str(exc)
     except NotVideo as exc:
@@ -225,6 +227,9 @@ def _analyse_and_encode(job: FileJob, res: FileResult, info: MediaInfo, proxies:
             shared = False
         # a truncated source raises here: its proxies stay temporary names and are removed (see _media)
         res.warnings = check_complete(analysis, job.settings.reliability.min_decoded_fraction)
+        full = [p for p in analysis.decode.output_problems or [] if "No space left on device" in p]
+        if full:  # a proxy in the same decode hit a full disk: the run stops, the next one redoes this file
+            raise _disk_full(job, full[-1])
         rel_dir = f"thumbs/{job.clip_id}/{job.analyze_key}"
         res.thumbs = write_thumbnails(job.library, rel_dir, analysis.keyframes, job.settings.keyframes.jpeg_quality)
         res.analysis = dataclasses.replace(analysis, keyframes={})

@@ -93,6 +93,26 @@ def test_outcomes_are_recorded_in_the_catalog(corpus_run):
     assert {("warning", c.file) for c in corpus.cases if c.status == "ok" and c.message} <= levels
 
 
+def test_the_morning_report_carries_every_message(corpus_run, tmp_path):
+    import html
+
+    corpus, root, *_ = corpus_run
+    code, out, _ = cli("report", "--library", str(root / "lib"), "--day", "all", "--out", str(tmp_path / "rep"),
+                       "--json")
+    assert code == 1  # the night had failures
+    data = json.loads(out)
+    failures = {Path(f["clip"]).name: f["message"] for f in data["failures"] if f.get("clip")}
+    warnings = {Path(w["clip"]).name: w["message"] for w in data["warnings"] if w.get("clip")}
+    page = (tmp_path / "rep" / "report.html").read_text()
+    for case in corpus.cases:
+        if case.status == "failed":
+            assert re.search(case.message, failures[case.file], re.S), case.file
+            assert html.escape(failures[case.file])[:60] in page
+        elif case.status == "ok" and case.message:
+            assert re.search(case.message, warnings[case.file]), case.file
+            assert html.escape(warnings[case.file])[:60] in page
+
+
 def test_hostile_names_reach_no_shell(corpus_run):
     corpus, root, *_ = corpus_run
     assert not list(root.rglob("PWNED")) and not (REPO / "PWNED").exists()

@@ -112,6 +112,11 @@ def decode_argv(info: MediaInfo, size: tuple[int, int], threads: int = 0,
 _PREFIX = re.compile(r"^(\[[^\]]+ @ 0x[0-9a-f]+\]\s*)?(\[(error|fatal|warning)\]\s*)?")
 
 
+# ffmpeg's words for an output that could not be written (a proxy encoded in the same run): not the source.
+_OUTPUT_TROUBLE = (b"No space left on device", b"Error writing trailer", b"av_interleaved_write_frame",
+                   b"Error muxing", b"Error submitting a packet to the muxer")
+
+
 def _is_problem(line: bytes) -> bool:
     """An ffmpeg log line (`-loglevel level+info`) that says the source is damaged."""
     return b"[error]" in line or b"[fatal]" in line or (b"[warning]" in line and b"corrupt" in line)
@@ -127,6 +132,7 @@ class _StderrReader(threading.Thread):
         self.other = collections.deque(maxlen=20)
         self.problems: list[str] = []  # first lines kept; `problem_count` counts them all
         self.problem_count = 0
+        self.output_problems: list[str] = []  # an extra output (proxy) could not be written
         self.cond = threading.Condition()
         self.done = False
 
@@ -141,7 +147,9 @@ class _StderrReader(threading.Thread):
             elif b"Parsed_showinfo" not in line:
                 text = line.decode(errors="replace").rstrip()
                 self.other.append(text)
-                if _is_problem(line):
+                if any(t in line for t in _OUTPUT_TROUBLE):
+                    self.output_problems.append(_PREFIX.sub("", text))
+                elif _is_problem(line):
                     self.problem_count += 1
                     if len(self.problems) < 20:
                         self.problems.append(_PREFIX.sub("", text))
@@ -162,6 +170,7 @@ class DecodeLog:
 
     problems: list[str] | None = None  # the first error lines (ffmpeg's own words)
     problem_count: int = 0
+    output_problems: list[str] | None = None  # writing an extra output failed (a full disk...)
     frames: int = 0
 
 
@@ -199,6 +208,7 @@ def stream_frames(info: MediaInfo, short_side: int = 256, max_long_side: int = 6
         reader.join(timeout=10)
         if log is not None:
             log.problems, log.problem_count, log.frames = list(reader.problems), reader.problem_count, n
+            log.output_problems = list(reader.output_problems[-5:])
         if proc.returncode != 0 or n == 0:
             hint = ("no frame could be decoded: the file is damaged or truncated; copy it from the card again"
                     if n == 0 else "decoding stopped early: the file is probably truncated")
