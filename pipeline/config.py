@@ -64,12 +64,31 @@ class SearchSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8765
+    results: int = 48
+    max_upload_mb: int = 10
+    max_image_pixels: int = 40_000_000
+    query_cache: int = 256
+
+    def __post_init__(self):
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"web.port must be between 1 and 65535, not {self.port}")
+        if not 1 <= self.results <= 500:
+            raise ConfigError(f"web.results must be between 1 and 500, not {self.results}")
+        if self.max_upload_mb < 1:
+            raise ConfigError(f"web.max_upload_mb must be at least 1, not {self.max_upload_mb}")
+
+
+@dataclass(frozen=True)
 class Settings:
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     shots: ShotSettings = field(default_factory=ShotSettings)
     keyframes: KeyframeSettings = field(default_factory=KeyframeSettings)
     embed: EmbedSettings = field(default_factory=EmbedSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def replace(self, section: str, **changes: Any) -> "Settings":
         """A copy with some keys of one section changed (None values are ignored: 'unset')."""

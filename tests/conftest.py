@@ -32,3 +32,19 @@ def footage(tmp_path_factory) -> Path:
     make_cuts_clip(card / "A001C002.mov", [45, 35], "25")
     make_cuts_clip(card / "A001C003.mov", [20, 30, 20, 30], "30000/1001", timecode="02:00:00;00")
     return card
+
+
+@pytest.fixture(scope="session")
+def web_library(footage, tmp_path_factory) -> Path:
+    """A library for the web tests: the three generated clips (several keyframes per shot, so hover
+    scrubbing has frames to show) plus an unreadable file whose name is an XSS payload."""
+    from pipeline.cli import main
+
+    card = tmp_path_factory.mktemp("webcard")
+    for clip in sorted(footage.iterdir()):
+        (card / clip.name).symlink_to(clip)
+    (card / "<img src=x onerror=alert(1)>.mov").write_text("not a video\n" * 10)
+    lib = tmp_path_factory.mktemp("weblib")
+    (lib / "dailies.toml").write_text("[keyframes]\nseconds_per_keyframe = 0.4\n")
+    assert main(["ingest", str(card), "--library", str(lib), "--model", "random-tiny", "--json"]) == 1
+    return lib

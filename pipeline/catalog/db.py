@@ -9,11 +9,12 @@ from pathlib import Path
 from ..errors import CatalogError
 from .migrations import MIGRATIONS
 from .queries import Queries
+from .web_queries import WebQueries
 
 CATALOG_NAME = "catalog.sqlite"
 
 
-class Catalog(Queries):
+class Catalog(Queries, WebQueries):
     def __init__(self, conn: sqlite3.Connection, root: Path):
         self.conn = conn
         self.root = root
@@ -75,4 +76,30 @@ def open_catalog(library: str | Path, create: bool = True, readonly: bool = Fals
             _migrate(conn, path)
     except sqlite3.DatabaseError as exc:
         raise CatalogError(f"{path}: cannot open the catalog ({exc}); is it a Dailies library?") from None
+    return Catalog(conn, root)
+
+
+def open_reader(library: str | Path) -> Catalog:
+    """A query-only connection for readers (web UI): never migrates, never writes, never blocks an ingest.
+
+    The catalog must exist and be at the schema this code knows (open it once with `open_catalog`
+    to migrate). In WAL mode a reader sees the last committed state while a writer works.
+    """
+    root = Path(library).expanduser().resolve()
+    path = root / CATALOG_NAME
+    if not path.exists():
+        raise CatalogError(f"no Dailies library at {root} (no {CATALOG_NAME}); run `dailies ingest` first "
+                           f"or pass --library / set DAILIES_LIBRARY")
+    try:
+        conn = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise CatalogError(f"{path}: cannot open the catalog ({exc}); is it a Dailies library?") from None
+    if version != MIGRATIONS[-1][0]:
+        conn.close()
+        raise CatalogError(f"{path} is at schema {version}, this Dailies reads {MIGRATIONS[-1][0]}; "
+                           f"open it once with a writer (`dailies ingest` or `dailies serve`) to migrate")
     return Catalog(conn, root)

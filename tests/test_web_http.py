@@ -1,0 +1,359 @@
+"""HTTP tests of every endpoint of `dailies serve` (FastAPI TestClient), security cases included."""
+
+import io
+import re
+import shutil
+import sqlite3
+import threading
+import time
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from pipeline.catalog import open_catalog
+from pipeline.cli import main
+from pipeline.config import load_settings
+from pipeline.errors import UsageError
+from pipeline.web.app import create_app
+
+BASE = "http://127.0.0.1:8765"
+XSS = "<script>alert('x')</script>"
+
+
+def settings(**web):
+    s = load_settings()
+    return s.replace("web", **web) if web else s
+
+
+@pytest.fixture(scope="module")
+def app(web_library):
+    return create_app(web_library, settings(max_upload_mb=1, max_image_pixels=4_000_000, results=4))
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    with TestClient(app, base_url=BASE) as c:
+        yield c
+
+
+def csrf(client) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").text).group(1)
+
+
+def rows(library, sql, *args):
+    conn = sqlite3.connect(library / "catalog.sqlite")
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def jpeg(library) -> bytes:
+    thumb = rows(library, "SELECT thumb FROM keyframes ORDER BY id LIMIT 1")[0][0]
+    return (library / thumb).read_bytes()
+
+
+# -- pages --------------------------------------------------------------------------------------
+def test_browse_lists_shots_in_clip_order_and_pages(client, web_library):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.text.count('class="card"') == 4 and "page 1" in page.text and "page=2" in page.text
+    data = client.get("/api/search").json()
+    assert data["kind"] == "browse" and data["has_more"] is True
+    assert [h["clip_name"] for h in data["hits"]] == ["A001C001.mov"] * 3 + ["A001C002.mov"]
+    last = client.get("/api/search?page=3").json()
+    assert [h["shot"] for h in last["hits"]] == [3] and last["has_more"] is False
+
+
+def test_text_search_page_warns_that_random_tiny_is_not_semantic(client):
+    page = client.get("/", params={"q": "woman laughing"})
+    assert page.status_code == 200
+    assert "Not semantic." in page.text and "random-init" in page.text
+    data = client.get("/api/search", params={"q": "woman laughing"}).json()
+    assert data["semantic"] is False and "random-init" in data["warning"]
+    assert len(data["hits"]) == 4 and [h["rank"] for h in data["hits"]] == [1, 2, 3, 4]
+    scores = [h["score"] for h in data["hits"]]
+    assert scores == sorted(scores, reverse=True)
+    hit = data["hits"][0]
+    assert re.fullmatch(r"\d\d:\d\d:\d\d[:;]\d\d", hit["start_tc"]) and hit["url"] == f"/shot/{hit['shot_id']}"
+    assert len(hit["keyframes"]) >= 2 and hit["keyframe_id"] in hit["keyframes"]
+    page2 = client.get("/api/search", params={"q": "woman laughing", "page": 2}).json()
+    assert not {h["shot_id"] for h in page2["hits"]} & {h["shot_id"] for h in data["hits"]}
+
+
+def test_more_like_this_finds_the_keyframes_own_shot_first(client, web_library):
+    kid, shot_id = rows(web_library, "SELECT id, shot_id FROM keyframes ORDER BY id DESC LIMIT 1")[0]
+    data = client.get("/api/search", params={"like": kid}).json()
+    assert data["kind"] == "like" and data["hits"][0]["shot_id"] == shot_id
+    assert data["hits"][0]["score"] == pytest.approx(1.0, abs=1e-3)
+    assert client.get("/", params={"like": kid}).status_code == 200
+    assert client.get("/api/search", params={"like": 10**9}).status_code == 400
+
+
+def test_filters_narrow_before_ranking(client, web_library):
+    only = client.get("/api/search", params={"q": "anything", "clip": "c002"}).json()
+    assert {h["clip_name"] for h in only["hits"]} == {"A001C002.mov"} and len(only["hits"]) == 2
+    day = rows(web_library, "SELECT substr(added_at, 1, 10) FROM clips LIMIT 1")[0][0]
+    assert len(client.get("/api/search", params={"q": "x", "day": day}).json()["hits"]) == 4
+    assert client.get("/api/search", params={"q": "x", "day": "1999-01-01"}).json()["hits"] == []
+    page = client.get("/", params={"clip": "C003"})
+    assert page.text.count('class="card"') == 4 and "A001C001" not in page.text.split('id="results"')[1]
+
+
+def test_query_text_is_escaped_everywhere(client):
+    page = client.get("/", params={"q": XSS, "clip": '"><svg onload=alert(1)>'})
+    assert page.status_code == 200
+    assert XSS not in page.text and "<svg onload" not in page.text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page.text
+    data = client.get("/api/search", params={"q": XSS}).json()
+    assert data["query"]["q"] == XSS  # JSON carries the text as data, served as application/json
+
+
+def test_long_or_malformed_parameters_are_refused(client):
+    assert client.get("/", params={"q": "x" * 501}).status_code == 400
+    assert client.get("/api/search", params={"page": 0}).status_code == 400
+    assert client.get("/api/search", params={"image": "../../etc"}).status_code == 400
+    assert client.get("/api/search", params={"image": "abcdef"}).status_code == 400  # no such upload held
+
+
+def test_shot_page_has_player_at_in_point_filmstrip_and_neighbours(client, web_library):
+    shot_id, clip_id, start, start_tc = rows(
+        web_library, "SELECT s.id, s.clip_id, s.start_time, s.start_tc FROM shots s WHERE idx = 1 ORDER BY id LIMIT 1")[0]
+    page = client.get(f"/shot/{shot_id}")
+    assert page.status_code == 200
+    assert f'/media/clip/{clip_id}' in page.text and "data-player=" in page.text and start_tc in page.text
+    n_shots = rows(web_library, "SELECT count(*) FROM shots WHERE clip_id = ?", clip_id)[0][0]
+    assert page.text.count('class="frame') == n_shots
+    assert 'data-nav="prev"' in page.text and 'data-nav="next"' in page.text
+    data = client.get(f"/api/shot/{shot_id}").json()
+    assert data["start_time"] == pytest.approx(start) and data["media"] == f"/media/clip/{clip_id}"
+    assert data["playable"] is True and len(data["filmstrip"]) == n_shots and data["keyframes"]
+    assert client.get("/shot/999999").status_code == 404
+    assert client.get("/api/shot/999999").json()["error"].startswith("no shot")
+    assert client.get("/shot/abc").status_code == 400
+
+
+def test_clip_link_opens_its_first_shot(client, web_library):
+    clip_id, first = rows(web_library, "SELECT clip_id, min(id) FROM shots GROUP BY clip_id ORDER BY clip_id LIMIT 1")[0]
+    r = client.get(f"/clip/{clip_id}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/shot/{first}"
+    failed = rows(web_library, "SELECT id FROM clips WHERE status = 'failed'")[0][0]
+    assert client.get(f"/clip/{failed}").status_code == 404
+    assert client.get("/clip/424242").status_code == 404
+
+
+def test_library_page_lists_clips_stages_and_failures_escaped(client):
+    page = client.get("/library")
+    assert page.status_code == 200
+    for name in ("A001C001.mov", "A001C002.mov", "A001C003.mov"):
+        assert name in page.text
+    assert "Failures" in page.text and "onerror=alert(1)" in page.text  # shown, as text
+    assert "<img src=x onerror" not in page.text and "&lt;img src=x onerror=alert(1)&gt;.mov" in page.text
+    data = client.get("/api/library").json()
+    assert data["status"]["ok"] == 3 and data["status"]["failed"] == 1
+    assert data["progress"]["embed"]["done"] == 3 and data["counts"]["shots"] == 9
+    assert data["clips"][0]["status"] == "failed" and data["model"]["semantic"] is False
+
+
+# -- media ----------------------------------------------------------------------------------------
+def test_keyframes_are_served_by_id_only(client, web_library):
+    kid = rows(web_library, "SELECT id FROM keyframes LIMIT 1")[0][0]
+    r = client.get(f"/media/keyframe/{kid}")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg" and r.content[:2] == b"\xff\xd8"
+    for bad in ("/media/keyframe/999999", "/media/keyframe/0", "/media/keyframe/-1", "/media/keyframe/abc",
+                "/media/keyframe/..%2F..%2Fcatalog.sqlite", "/media/keyframe/%2e%2e/%2e%2e/catalog.sqlite",
+                "/media/clip/..%2F..%2F..%2Fetc%2Fpasswd", "/static/..%2Fapp.py", "/static/%2e%2e/app.py",
+                "/static/../../pipeline/web/app.py", "/media/", "/media/keyframe/", "/static/", "/thumbs/1"):
+        r = client.get(bad)
+        assert r.status_code in (400, 404), bad
+        assert b"root:" not in r.content and b"SQLite format" not in r.content and b"create_app" not in r.content
+
+
+def test_a_tampered_catalog_path_cannot_escape_the_library(web_library, tmp_path):
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    (tmp_path / "secret.jpg").write_bytes(b"\xff\xd8secret")
+    kid = rows(lib, "SELECT id FROM keyframes LIMIT 1")[0][0]
+    conn = sqlite3.connect(lib / "catalog.sqlite")
+    conn.execute("UPDATE keyframes SET thumb = '../secret.jpg' WHERE id = ?", (kid,))
+    conn.commit()
+    conn.close()
+    with TestClient(create_app(lib, settings()), base_url=BASE) as c:
+        assert c.get(f"/media/keyframe/{kid}").status_code == 404
+
+
+def test_clip_video_supports_range_requests(client, web_library):
+    clip_id, path = rows(web_library, "SELECT id, path FROM clips WHERE status = 'ok' ORDER BY id LIMIT 1")[0]
+    size = len(open(path, "rb").read())
+    full = client.get(f"/media/clip/{clip_id}")
+    assert full.status_code == 200 and full.headers["accept-ranges"] == "bytes" and len(full.content) == size
+    part = client.get(f"/media/clip/{clip_id}", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.headers["content-range"] == f"bytes 100-199/{size}"
+    assert part.content == full.content[100:200]
+    tail = client.get(f"/media/clip/{clip_id}", headers={"Range": "bytes=-50"})
+    assert tail.status_code == 206 and tail.content == full.content[-50:]
+    assert client.get(f"/media/clip/{clip_id}", headers={"Range": f"bytes={size + 10}-"}).status_code == 416
+    failed = rows(web_library, "SELECT id FROM clips WHERE status = 'failed'")[0][0]
+    assert client.get(f"/media/clip/{failed}").status_code == 404
+
+
+# -- uploads --------------------------------------------------------------------------------------
+def test_image_upload_searches_and_holds_only_a_reencoded_thumbnail(client, web_library):
+    token = csrf(client)
+    r = client.post("/search/image", data={"csrf": token}, files={"file": ("still.jpg", jpeg(web_library), "image/jpeg")},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/?image=")
+    key = r.headers["location"].split("=")[1]
+    page = client.get(r.headers["location"])
+    assert page.status_code == 200 and f"/media/query/{key}" in page.text
+    hits = client.get("/api/search", params={"image": key}).json()["hits"]
+    first_shot = rows(web_library, "SELECT shot_id FROM keyframes ORDER BY id LIMIT 1")[0][0]
+    assert hits[0]["shot_id"] == first_shot and hits[0]["score"] == pytest.approx(1.0, abs=1e-3)
+    png = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(png, "PNG")
+    r = client.post("/search/image", data={"csrf": token}, files={"file": ("a.png", png.getvalue(), "image/png")},
+                    follow_redirects=False)
+    held = client.get(r.headers["location"].replace("/?image=", "/media/query/"))
+    assert held.headers["content-type"] == "image/jpeg" and held.content[:2] == b"\xff\xd8"
+    assert client.get("/media/query/" + "0" * 24).status_code == 404
+
+
+@pytest.mark.parametrize("name, payload, status", [
+    ("notes.jpg", b"this is not an image at all\n" * 10, 415),
+    ("evil.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', 415),
+    ("empty.png", b"", 415),
+    ("broken.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, 415),
+])
+def test_non_images_are_refused(client, name, payload, status):
+    r = client.post("/search/image", data={"csrf": csrf(client)}, files={"file": (name, payload, "image/png")})
+    assert r.status_code == status
+    assert "<svg" not in r.text
+
+
+def test_gif_and_oversized_images_are_refused(client):
+    gif = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(gif, "GIF")
+    assert client.post("/search/image", data={"csrf": csrf(client)},
+                       files={"file": ("a.gif", gif.getvalue(), "image/gif")}).status_code == 415
+    big = io.BytesIO()
+    Image.new("1", (3000, 2000)).save(big, "PNG")  # small file, 6 Mpx > the 4 Mpx limit of this app
+    r = client.post("/search/image", data={"csrf": csrf(client)}, files={"file": ("big.png", big.getvalue(), "image/png")})
+    assert r.status_code == 415 and "pixels" in r.text
+
+
+def test_oversized_uploads_are_refused_before_they_are_read(client):
+    blob = b"\xff\xd8" + b"\x00" * (2 * 2**20)
+    r = client.post("/search/image", data={"csrf": csrf(client)}, files={"file": ("big.jpg", blob, "image/jpeg")})
+    assert r.status_code == 413
+
+    def chunks():  # no Content-Length: the limit is enforced while reading
+        for _ in range(40):
+            yield b"x" * 65536
+    r = client.post("/search/image", content=chunks(),
+                    headers={"content-type": "multipart/form-data; boundary=zz", "x-csrf-token": csrf(client)})
+    assert r.status_code == 413
+
+
+# -- security -------------------------------------------------------------------------------------
+def test_state_changing_requests_need_the_csrf_token_and_same_origin(client, web_library):
+    files = {"file": ("still.jpg", jpeg(web_library), "image/jpeg")}
+    assert client.post("/search/image", files=files).status_code == 403
+    assert client.post("/search/image", data={"csrf": "wrong"}, files=files).status_code == 403
+    r = client.post("/search/image", data={"csrf": csrf(client)}, files=files,
+                    headers={"origin": "http://evil.example"}, follow_redirects=False)
+    assert r.status_code == 403
+    r = client.post("/search/image", data={"csrf": csrf(client)}, files=files, headers={"origin": BASE},
+                    follow_redirects=False)
+    assert r.status_code == 303
+
+
+def test_security_headers_and_host_check(client):
+    r = client.get("/")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["referrer-policy"] == "no-referrer"
+    assert "<script>" not in r.text  # no inline scripts: the CSP would block them
+    assert client.get("/", headers={"host": "evil.example"}).status_code == 400  # DNS rebinding
+    assert client.get("/", headers={"host": "localhost:8765"}).status_code == 200
+
+
+def test_a_lan_server_requires_a_token(web_library):
+    with pytest.raises(UsageError, match="needs a token"):
+        create_app(web_library, settings(), host="0.0.0.0")
+    app = create_app(web_library, settings(), host="0.0.0.0", token="s3cret-token")
+    with TestClient(app, base_url="http://192.168.1.20:8765") as c:
+        for url in ("/", "/api/search?q=x", "/library", "/media/keyframe/1", "/static/app.css"):
+            assert c.get(url).status_code == 401, url
+        assert c.get("/?token=wrong").status_code == 401
+        assert c.get("/", headers={"authorization": "Bearer s3cret-token"}).status_code == 200
+        r = c.get("/library?token=s3cret-token", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/library"
+        assert "HttpOnly" in r.headers["set-cookie"] and "SameSite=Strict" in r.headers["set-cookie"]
+        assert c.get("/library").status_code == 200  # the cookie is now set
+
+
+# -- lifecycle ------------------------------------------------------------------------------------
+def test_model_loads_once_and_only_when_a_query_needs_it(web_library):
+    app = create_app(web_library, settings())
+    state = app.state.dailies
+    with TestClient(app, base_url=BASE) as c:
+        c.get("/")
+        c.get("/library")
+        kid = rows(web_library, "SELECT id FROM keyframes LIMIT 1")[0][0]
+        c.get("/api/search", params={"like": kid})
+        assert state.model_loads == 0
+        for q in ("one", "two", "one"):
+            assert c.get("/api/search", params={"q": q}).status_code == 200
+        assert state.model_loads == 1
+
+
+def test_search_never_blocks_on_a_running_ingest(client, web_library):
+    writer = open_catalog(web_library)
+    try:
+        writer.conn.execute("BEGIN IMMEDIATE")
+        writer.upsert_clip("/cards/in-progress.mov")
+        writer.conn.execute("UPDATE clips SET status = 'ok' WHERE id = 1")
+        results = {}
+
+        def go():
+            t0 = time.monotonic()
+            results["search"] = client.get("/api/search", params={"q": "during ingest"}).status_code
+            results["library"] = client.get("/api/library").json()["status"]["ok"]
+            results["seconds"] = time.monotonic() - t0
+        t = threading.Thread(target=go)
+        t.start()
+        t.join(10)
+        assert results.get("search") == 200 and results["seconds"] < 3
+        assert results["library"] == 3  # the uncommitted write is not visible
+    finally:
+        writer.conn.rollback()
+        writer.close()
+
+
+def test_new_vectors_are_picked_up_without_a_restart(web_library, tmp_path):
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    with TestClient(create_app(lib, settings()), base_url=BASE) as c:
+        c.get("/api/search", params={"q": "x"})  # index loaded and cached
+        cat = open_catalog(lib)
+        model = cat.meta_get("model")
+        shot = cat.conn.execute("SELECT id FROM shots ORDER BY id LIMIT 1").fetchone()[0]
+        thumb = cat.conn.execute("SELECT thumb FROM keyframes ORDER BY id LIMIT 1").fetchone()[0]
+        dim = cat.model(model)["dim"]
+        vec = np.zeros((1, dim), np.float32)
+        vec[0, 0] = 1.0
+        with cat.transaction():
+            kid = cat.conn.execute("INSERT INTO keyframes(shot_id, frame, time, thumb) VALUES(?, 0, 0, ?)",
+                                   (shot, thumb)).lastrowid
+            cat.add_vectors(model, [kid], vec)
+        cat.close()
+        hits = c.get("/api/search", params={"like": kid}).json()["hits"]
+        assert hits[0]["shot_id"] == shot and hits[0]["score"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_serve_command_refuses_bad_arguments(tmp_path, capsys):
+    assert main(["serve", "--library", str(tmp_path / "nothing")]) == 1
+    assert "no Dailies library" in capsys.readouterr().err
+    assert main(["serve", "--library", str(tmp_path), "--port", "70000"]) == 2
