@@ -71,8 +71,11 @@ class WebSettings:
     max_upload_mb: int = 10
     max_image_pixels: int = 40_000_000
     query_cache: int = 256
+    threads: int = 1
 
     def __post_init__(self):
+        if self.threads < 0:
+            raise ConfigError(f"web.threads must be 0 (library defaults) or more, not {self.threads}")
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"web.port must be between 1 and 65535, not {self.port}")
         if not 1 <= self.results <= 500:

@@ -57,6 +57,7 @@ class WebState:
         self._readers_lock = threading.Lock()
         self._model_lock = threading.Lock()
         self._embedder = None
+        self._presets: dict[str, tuple] = {}
         self._index_lock = threading.Lock()
         self._index: index_stage.VectorIndex | None = None
         self._index_sig: tuple | None = None
@@ -81,17 +82,33 @@ class WebState:
                 cat.close()
             self._readers.clear()
 
+    def unchanged(self, cat: Catalog) -> bool:
+        """True when no connection has committed to the catalog since this thread last asked."""
+        version = cat.conn.execute("PRAGMA data_version").fetchone()[0]
+        same = getattr(self._local, "data_version", None) == version
+        self._local.data_version = version
+        return same
+
     # -- model -----------------------------------------------------------------------------
+    def preset(self):
+        """The library's model preset (checked against its files once per model id, not per request)."""
+        cat = self.reader()
+        model_id = cat.meta_get("model")
+        with self._model_lock:
+            if model_id is None or model_id not in self._presets:
+                preset = library_model(cat)  # CatalogError when nothing is embedded yet
+                self._presets[preset.identity] = (preset, int(cat.model(preset.identity)["dim"]))
+                model_id = preset.identity
+            return self._presets[model_id]
+
     def model_info(self) -> tuple[str, str, bool, int]:
         """(model id, preset name, semantic, dim) of the library; CatalogError when nothing is embedded."""
-        cat = self.reader()
-        preset = library_model(cat)
-        row = cat.model(preset.identity)
-        return preset.identity, preset.name, preset.semantic, int(row["dim"])
+        preset, dim = self.preset()
+        return preset.identity, preset.name, preset.semantic, dim
 
     def embedder(self):
         """The library's model, built and loaded once, on the first query that needs it."""
-        preset = library_model(self.reader())
+        preset, _dim = self.preset()
         with self._model_lock:
             if self._embedder is None or self._embedder.name != preset.identity:
                 embedder = self._make_embedder(preset)
@@ -101,7 +118,7 @@ class WebState:
             return self._embedder
 
     def text_vector(self, text: str) -> np.ndarray:
-        key = (library_model(self.reader()).identity, text)
+        key = (self.preset()[0].identity, text)
         vec = self.text_vectors.get(key)
         if vec is None:
             vec = self.embedder().embed_texts([text])[0]
@@ -112,6 +129,8 @@ class WebState:
     def index(self, model_id: str, dim: int) -> index_stage.VectorIndex:
         """The model's index, brought in line with the catalog only when its vectors changed."""
         cat = self.reader()
+        if self.unchanged(cat) and self._index is not None and self._index_sig[0] == model_id:
+            return self._index  # nothing committed since this thread last checked: the cache is current
         sig = (model_id, *cat.vector_signature(model_id))
         with self._index_lock:
             if self._index is None or self._index_sig != sig:
