@@ -164,6 +164,7 @@ def main() -> int:
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-web-")
     rows, worst = [], 0.0
+    load_before = os.getloadavg()[0]
     for name in args.models.split(","):
         folder = Path(tmp.name) / name
         preset = bench_preset(name, folder / "model")
@@ -176,7 +177,8 @@ def main() -> int:
             rows.append((name, ep, percentile(v, 50), percentile(v, 95), statistics.mean(v)))
         worst = max(worst, *(percentile(times[k], 95) for k in ENDPOINTS[:2]))
     print(f"\n{args.requests} sequential requests per endpoint against `dailies serve` on 127.0.0.1, "
-          f"{args.shots} shots, distinct text queries (each one embedded)\n")
+          f"{args.shots} shots, distinct text queries (each one embedded); {os.cpu_count()} CPUs, "
+          f"load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after the run\n")
     print("| model | endpoint | p50 ms | p95 ms | mean ms |")
     print("|---|---|---:|---:|---:|")
     for name, ep, p50, p95, mean in rows:

@@ -2,13 +2,18 @@
 # Set up Dailies on a fresh machine: system tools (ffmpeg/ffprobe, a font for burn-ins) and a
 # virtualenv in .venv with the project installed (editable) and its test tools.
 # Usage: scripts/setup.sh            (idempotent: a second run only checks)
+#        scripts/setup.sh --tests    (also Debian's chromium, which the web UI's browser tests drive;
+#                                     scripts/test.sh passes it. Playwright never downloads a browser.)
 set -euo pipefail
+for_tests=0
+[ "${1:-}" = "--tests" ] && for_tests=1
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 
 need_apt=()
 command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+[ "$for_tests" = 1 ] && [ ! -x /usr/bin/chromium ] && need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${need_apt[*]} from Debian" >&2

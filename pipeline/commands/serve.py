@@ -26,12 +26,10 @@ def cmd_serve(args) -> int:
     if not is_loopback(host) and not token:
         token = secrets.token_urlsafe(24)
     app = create_app(_library(args), settings, host=host, token=token)
-    if settings.web.threads:
-        import faiss
+    if settings.web.threads:  # this process is the server: PyTorch's pool size is process-wide
         import torch
 
         torch.set_num_threads(settings.web.threads)
-        faiss.omp_set_num_threads(settings.web.threads)
     shown = "localhost" if is_loopback(host) else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     if args.json:

@@ -70,11 +70,20 @@ class WebState:
         """This thread's query-only connection to the catalog (opened on first use)."""
         cat = getattr(self._local, "catalog", None)
         if cat is None:
+            self._limit_threads()
             cat = open_reader(self.root)
             self._local.catalog = cat
             with self._readers_lock:
                 self._readers.append(cat)
         return cat
+
+    def _limit_threads(self) -> None:
+        """`[web] threads` for FAISS in this request thread (OpenMP's thread count is per calling thread)."""
+        n = self.settings.web.threads
+        if n:
+            import faiss
+
+            faiss.omp_set_num_threads(n)
 
     def close(self) -> None:
         with self._readers_lock:
