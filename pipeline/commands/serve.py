@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import sys
 
 from ..errors import UsageError
@@ -26,11 +27,7 @@ def cmd_serve(args) -> int:
     if not is_loopback(host) and not token:
         token = secrets.token_urlsafe(24)
     app = create_app(_library(args), settings, host=host, token=token)
-    if settings.web.threads:  # this process is the server: PyTorch's pool size is process-wide
-        import torch
-
-        torch.set_num_threads(settings.web.threads)
-    shown = "localhost" if is_loopback(host) else host
+    shown = "localhost" if is_loopback(host) else socket.getfqdn() if host in ("0.0.0.0", "::") else host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     if args.json:
         print(json.dumps({"url": url, "library": str(_library(args)), "host": host, "port": port}), flush=True)

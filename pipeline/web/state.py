@@ -122,6 +122,10 @@ class WebState:
             if self._embedder is None or self._embedder.name != preset.identity:
                 embedder = self._make_embedder(preset)
                 embedder.load()
+                if self.settings.web.threads:  # after load: the embedder sizes PyTorch's pool for batch work
+                    import torch
+
+                    torch.set_num_threads(self.settings.web.threads)
                 self._embedder = embedder
                 self.model_loads += 1
             return self._embedder
