@@ -85,6 +85,44 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class TakeSettings:
+    # Regular expressions tried in order on the file name (no extension); named groups scene, setup,
+    # take, camera, roll fill the take. The first pattern that sets a field wins.
+    patterns: tuple = (
+        r"(?i)(?:^|[^A-Z0-9])Sc(?:ene)?[-_ ]?(?P<scene>\d{1,4}[A-Z]{0,2})[-_ ]?(?:Tk|Take|T)[-_ ]?(?P<take>\d{1,3})(?![0-9])",
+        r"(?:^|[^A-Z0-9])(?P<scene>\d{1,4}[A-Z]{0,2})[-_](?:T|TK)(?P<take>\d{1,3})(?![0-9])",
+        r"^(?P<roll>(?P<camera>[A-Z])\d{3})_?C\d{3}",
+    )
+
+
+@dataclass(frozen=True)
+class TagSettings:
+    vocabulary: str = "default"
+    short_side: int = 256
+    frame_step: int = 2
+    static_motion: float = 0.15
+    move_motion: float = 0.6
+    handheld_jitter: float = 0.35
+    zoom_divergence: float = 0.004
+    dark_luma: float = 0.22
+    bright_luma: float = 0.62
+    soft_sharpness: float = 60.0
+    face_min_fraction: float = 0.06
+    clip_min_margin: float = 0.02
+
+
+@dataclass(frozen=True)
+class SelectSettings:
+    focus_weight: float = 1.0
+    exposure_weight: float = 1.0
+    stability_weight: float = 1.0
+    completeness_weight: float = 1.0
+    circled_weight: float = 0.5
+    false_start_fraction: float = 0.5
+    framing_similarity: float = 0.6
+
+
+@dataclass(frozen=True)
 class Settings:
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     shots: ShotSettings = field(default_factory=ShotSettings)
@@ -92,6 +130,9 @@ class Settings:
     embed: EmbedSettings = field(default_factory=EmbedSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    takes: TakeSettings = field(default_factory=TakeSettings)
+    tags: TagSettings = field(default_factory=TagSettings)
+    selects: SelectSettings = field(default_factory=SelectSettings)
 
     def replace(self, section: str, **changes: Any) -> "Settings":
         """A copy with some keys of one section changed (None values are ignored: 'unset')."""
@@ -124,6 +165,8 @@ def _build(cls, values: dict, section: str):
         want = type(known[name].default)
         if want is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        if want is tuple and isinstance(value, list):
+            value = tuple(value)
         if not isinstance(value, want):
             raise ConfigError(f"[{section}] {name} must be {want.__name__}, got {value!r}")
         typed[name] = value

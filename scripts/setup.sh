@@ -14,6 +14,8 @@ need_apt=()
 command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 [ "$for_tests" = 1 ] && [ ! -x /usr/bin/chromium ] && need_apt+=(chromium)
+# Haar cascade files for face tags (the OpenCV 5 wheels ship none): pipeline/faces.py
+[ -e /usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml ] || need_apt+=(opencv-data)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${need_apt[*]} from Debian" >&2

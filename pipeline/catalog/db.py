@@ -10,11 +10,12 @@ from ..errors import CatalogError
 from .migrations import MIGRATIONS
 from .queries import Queries
 from .web_queries import WebQueries
+from .workflow import WorkflowQueries
 
 CATALOG_NAME = "catalog.sqlite"
 
 
-class Catalog(Queries, WebQueries):
+class Catalog(Queries, WebQueries, WorkflowQueries):
     def __init__(self, conn: sqlite3.Connection, root: Path):
         self.conn = conn
         self.root = root

@@ -90,4 +90,45 @@ CREATE TABLE events (
     message TEXT NOT NULL
 );
 """),
+    # 4 (issue 5): takes, tags, take measurements, editor overrides of proposed selects.
+    (4, "takes, tags, select overrides", """
+CREATE TABLE takes (
+    clip_id INTEGER PRIMARY KEY REFERENCES clips(id) ON DELETE CASCADE,
+    scene TEXT,
+    setup TEXT,
+    take TEXT,
+    camera TEXT,
+    roll TEXT,
+    circled INTEGER,
+    notes TEXT,
+    sources TEXT,                          -- JSON {field: "name" | "metadata" | "ale:FILE" | "cli"}
+    updated_at TEXT
+);
+CREATE INDEX takes_scene ON takes(scene);
+CREATE TABLE tags (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    clip_id INTEGER NOT NULL REFERENCES clips(id) ON DELETE CASCADE,
+    shot_id INTEGER REFERENCES shots(id) ON DELETE CASCADE,   -- NULL: the tag is on the whole take
+    shot_key INTEGER GENERATED ALWAYS AS (coalesce(shot_id, -1)) VIRTUAL,
+    tag TEXT NOT NULL,
+    kind TEXT NOT NULL,                    -- manual | auto
+    score REAL,
+    reason TEXT,
+    method TEXT,                           -- measurement name or model identity
+    at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    UNIQUE (clip_id, shot_key, tag, kind)
+);
+CREATE INDEX tags_tag ON tags(tag);
+CREATE TABLE take_metrics (
+    clip_id INTEGER PRIMARY KEY REFERENCES clips(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,                     -- content hash + measurement settings hash
+    metrics_json TEXT NOT NULL
+);
+CREATE TABLE select_overrides (
+    clip_id INTEGER PRIMARY KEY REFERENCES clips(id) ON DELETE CASCADE,
+    action TEXT NOT NULL,                  -- pin | reject
+    note TEXT,
+    at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+"""),
 ]

@@ -55,3 +55,16 @@ def make_cuts_clip(path: str | os.PathLike, lengths: list[int], rate: str | Frac
     argv += list(extra or []) + [os.fspath(path)]
     run(argv, path, hint="could not generate test media")
     return Path(path)
+
+
+def make_graph_clip(path: str | os.PathLike, source: str, frames: int, rate: str | Fraction = "25",
+                    vf: str | None = None, timecode: str | None = None) -> Path:
+    """Write `frames` frames of one lavfi `source` (any filtergraph), optionally through `vf`."""
+    chain = f"{source},trim=end_frame={frames},setpts=PTS-STARTPTS" + (f",{vf}" if vf else "") + ",format=yuv420p,setsar=1"
+    argv = [ffmpeg_bin(), "-y", "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", chain,
+            "-r", str(rate), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    if timecode:
+        argv += ["-timecode", timecode]
+    argv.append(os.fspath(path))
+    run(argv, path, hint="could not generate test media")
+    return Path(path)

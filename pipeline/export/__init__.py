@@ -1,0 +1,70 @@
+"""Exports that relink in the NLE: selects, search hits or tagged takes -> OTIO / EDL / ALE / FCP XML.
+
+`EXPORTERS` maps a format name to (writer, file suffixes, OTIO adapter for reading it back). A format
+is chosen by name or by the output file's suffix; an unknown name is answered with the list.
+Library functions: `export_bytes(items, fmt)`, `export_file(items, path, fmt=None)`, `read_back(path, fmt)`;
+item builders from the catalog are in `pipeline.export.items`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import UsageError
+from . import formats
+from .timeline import ExportItem, build_timeline
+
+EXPORTERS = {
+    "otio": (formats.write_otio, (".otio",), "otio_json"),
+    "edl": (formats.write_edl, (".edl",), "cmx_3600"),
+    "ale": (formats.write_ale, (".ale",), "ale"),
+    "fcpxml": (formats.write_fcp_xml, (".xml",), "fcp_xml"),
+    "fcpx": (formats.write_fcpx_xml, (".fcpxml",), "fcpx_xml"),
+}
+
+__all__ = ["EXPORTERS", "ExportItem", "build_timeline", "export_bytes", "export_file", "format_for", "read_back"]
+
+
+def format_for(fmt: str | None, path: str | Path | None = None) -> str:
+    """The exporter name for an explicit --format, else for the output file's suffix."""
+    if fmt:
+        if fmt.lower() not in EXPORTERS:
+            raise UsageError(f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS)}")
+        return fmt.lower()
+    suffix = Path(path or "").suffix.lower()
+    for name, (_w, suffixes, _a) in EXPORTERS.items():
+        if suffix in suffixes:
+            return name
+    known = ", ".join(f"{n} ({'/'.join(s)})" for n, (_w, s, _a) in EXPORTERS.items())
+    raise UsageError(f"cannot tell the export format from {str(path)!r}; give --format, one of: {known}")
+
+
+def export_bytes(items: list[ExportItem], fmt: str, name: str = "Dailies selects") -> bytes:
+    """The file content of `items` in format `fmt` (see EXPORTERS)."""
+    if not items:
+        raise UsageError("nothing to export: the list is empty")
+    writer = EXPORTERS[format_for(fmt)][0]
+    return writer(build_timeline(items, name), items)
+
+
+def export_file(items: list[ExportItem], path: str | Path, fmt: str | None = None, name: str = "Dailies selects") -> str:
+    """Write `items` to `path` (temp file, then rename); returns the format used."""
+    import os
+
+    fmt = format_for(fmt, path)
+    data = export_bytes(items, fmt, name)
+    p = Path(path)
+    tmp = p.with_name(f".{p.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, p)
+    return fmt
+
+
+def read_back(path: str | Path, fmt: str | None = None, rate: float | None = None):
+    """Re-import an export through OTIO's adapter for its format (the relink check)."""
+    import opentimelineio as otio
+
+    fmt = format_for(fmt, path)
+    adapter = EXPORTERS[fmt][2]
+    kwargs = {"rate": rate} if adapter == "cmx_3600" and rate else {}
+    return otio.adapters.read_from_file(str(path), adapter_name=adapter, **kwargs)

@@ -1,0 +1,84 @@
+"""Writers: OTIO timeline -> bytes, through OpenTimelineIO's adapters.
+
+Timecodes past 23:59:59:FF: a clip that starts just before midnight (23:59:59:29) ends after it. The
+cmx_3600 and ale adapters write the wrapped out point (00:00:00:xx), which they cannot read back (out <
+in); we write such out points unwrapped (24:00:00:xx), which OTIO reads frame-exactly.
+"""
+
+from __future__ import annotations
+
+import opentimelineio as otio
+
+import re
+
+from ..timecode import tc_to_frames
+from .timeline import single_rate
+
+
+_TC = r"(\d\d:\d\d:\d\d[:;]\d\d)"
+_EVENT_TCS = re.compile(rf"{_TC}\s+{_TC}\s+{_TC}\s+{_TC}\s*$")
+
+
+def unwrap_tc(in_tc: str, out_tc: str, rate: float) -> str:
+    """`out_tc` as hours >= 24 when it wrapped past midnight relative to `in_tc`, else unchanged."""
+    a, b = tc_to_frames(in_tc, rate), tc_to_frames(out_tc, rate)
+    if b >= a:
+        return out_tc
+    hh, rest = out_tc.split(":", 1)
+    return f"{int(hh) + 24:02d}:{rest}"
+
+
+def _items(tl):
+    return [c for c in tl.find_clips()]
+
+
+def write_otio(tl, items) -> bytes:
+    return otio.adapters.write_to_string(tl, "otio_json").encode()
+
+
+def write_edl(tl, items) -> bytes:
+    rate = float(single_rate(items, "EDL"))
+    text = otio.adapters.write_to_string(tl, "cmx_3600", rate=rate, style="avid")
+    out = []
+    for line in text.splitlines():
+        m = _EVENT_TCS.search(line)
+        if m and line[:3].isdigit():
+            fixed = unwrap_tc(m.group(1), m.group(2), rate)
+            line = line[:m.start(2)] + fixed + line[m.end(2):]
+        out.append(line)
+    return ("\n".join(out) + "\n").encode()
+
+
+def write_ale(tl, items) -> bytes:
+    rate = float(single_rate(items, "ALE"))
+    columns = ["Name", "Tape", "Start", "End", "Duration", "Source File", "Scene", "Take", "Camera", "Circled",
+               "Comments", "Tags"]
+    for c in _items(tl):
+        for k in c.metadata["ALE"]:
+            if k not in columns:
+                columns.append(k)
+    text = otio.adapters.write_to_string(tl, "ale", columns=columns, fps=rate)
+    # Avid writes FPS as 23.976 / 29.97 / 25, not the float's full digits
+    lines = [f"FPS\t{rate:.3f}".rstrip("0").rstrip(".") if ln.startswith("FPS\t") else ln for ln in text.splitlines()]
+    start_i, end_i = columns.index("Start"), columns.index("End")
+    data = lines.index("Data") if "Data" in lines else len(lines)
+    for i in range(data + 1, len(lines)):
+        row = lines[i].split("\t")
+        if len(row) > end_i and row[start_i] and row[end_i]:
+            row[end_i] = unwrap_tc(row[start_i], row[end_i], rate)
+            lines[i] = "\t".join(row)
+    return ("\n".join(lines) + "\n").encode()
+
+
+def write_fcp_xml(tl, items) -> bytes:
+    return otio.adapters.write_to_string(tl, "fcp_xml").encode()
+
+
+def write_fcpx_xml(tl, items) -> bytes:
+    from ..errors import UsageError
+
+    rate = single_rate(items, "FCPXML (Final Cut Pro X)")
+    if rate.denominator != 1:
+        raise UsageError(f"otio-fcpx-xml-adapter 1.0 writes an empty frameDuration at {float(rate):.3f} fps, which "
+                         f"Final Cut Pro rejects; use --format fcpxml (FCP 7 XML: Premiere, Resolve) or otio")
+    return otio.adapters.write_to_string(tl, "fcpx_xml").encode()

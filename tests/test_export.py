@@ -1,0 +1,97 @@
+"""Every export format, re-imported through OTIO's own adapters, gives back the clips, reels and
+frame-exact source ranges (23.976, 24, 25, 29.97 DF; start TCs just before the hour and before midnight)."""
+
+from fractions import Fraction
+
+import opentimelineio as otio
+import pytest
+
+from pipeline.errors import UsageError
+from pipeline.export import EXPORTERS, ExportItem, export_bytes, export_file, format_for, read_back
+from pipeline.timecode import tc_to_frames
+
+CASES = [
+    (Fraction(24000, 1001), "00:59:59:23"),
+    (Fraction(24), "00:59:59:23"),
+    (Fraction(25), "00:59:59:24"),
+    (Fraction(30000, 1001), "23:59:59;29"),
+    (Fraction(30000, 1001), "00:59:59;29"),
+]
+
+
+def items(rate, tc):
+    return [
+        ExportItem("A001C003", "/cards/A001/A001C003.mov", rate, 10, 50, tc, "A001", 1000, scene="12A", take="3",
+                   circled=True, notes="best performance", tags=["CU", "night"], markers=[(12, "CU", "face 0.31 of height")]),
+        ExportItem("A001C004", "/cards/A001/A001C004.mov", rate, 0, 1, tc, "A001", 500, scene="12A", take="4"),
+        ExportItem("B002C001", "/cards/B002/B002C001.mov", rate, 0, 24, tc, None, 200),
+        ExportItem("B002C002", "/cards/B002/B002C002.mov", rate, 3, 200, "00:00:00:00", "B002", 200),
+    ]
+
+
+def reel_of(clip, fmt):
+    if fmt == "edl":
+        return clip.metadata["cmx_3600"]["reel"]
+    if fmt == "ale":
+        return clip.metadata["ALE"]["Tape"]
+    if fmt == "fcpxml":
+        return clip.media_reference.metadata["fcp_xml"]["timecode"]["reel"]["name"]
+    return clip.metadata["dailies"]["reel"] or clip.name
+
+
+@pytest.mark.parametrize("fmt", list(EXPORTERS))
+@pytest.mark.parametrize("rate,tc", CASES, ids=[f"{float(r):.3f}-{t}" for r, t in CASES])
+def test_export_reimports_frame_exact(fmt, rate, tc, tmp_path):
+    its = items(rate, tc)
+    path = tmp_path / f"out{EXPORTERS[fmt][1][0]}"
+    if fmt == "fcpx" and rate.denominator != 1:
+        with pytest.raises(UsageError, match="frameDuration"):
+            export_file(its, path)
+        return
+    assert export_file(its, path) == fmt
+    clips = list(read_back(path, rate=float(rate)).find_clips())
+    assert [c.name for c in clips] == [i.name for i in its]
+    midnight = "24:00:00;00" if ";" in tc else "24:00:00:00"
+    day = int(round(otio.opentime.from_timecode(midnight, float(rate)).value))
+    for c, i in zip(clips, its):
+        r = c.source_range
+        assert r.start_time.rate == pytest.approx(float(rate), rel=1e-6)
+        # source timecode wraps at 24:00:00:00 (the camera's own TC does): compare within the day
+        assert int(r.start_time.value) % day == (i.start_frames + i.in_frame) % day
+        assert int(r.duration.value) == i.out_frame - i.in_frame
+        if fmt != "fcpx":  # FCP X has no reel/tape field
+            assert reel_of(c, fmt) == i.tape
+
+
+def test_ale_export_carries_take_fields_and_tags(tmp_path):
+    text = export_bytes(items(Fraction(24), "01:00:00:00"), "ale").decode()
+    header, data = text.split("\nColumn\n")[1].split("\nData\n")
+    columns = header.strip().split("\t")
+    row = dict(zip(columns, data.splitlines()[0].split("\t")))
+    assert row["Tape"] == "A001" and row["Scene"] == "12A" and row["Take"] == "3" and row["Circled"] == "Y"
+    assert row["Comments"] == "best performance" and row["Tags"] == "CU, night"
+    assert row["Start"] == "01:00:00:10" and row["End"] == "01:00:02:02"
+
+
+def test_otio_export_keeps_markers_and_metadata(tmp_path):
+    path = tmp_path / "sel.otio"
+    export_file(items(Fraction(25), "10:00:00:00"), path)
+    clip = next(iter(read_back(path).find_clips()))
+    assert list(clip.metadata["dailies"]["tags"]) == ["CU", "night"]
+    assert [m.name for m in clip.markers] == ["CU"]
+    assert clip.markers[0].marked_range.start_time.value == tc_to_frames("10:00:00:00", 25) + 12
+    assert clip.media_reference.target_url == "file:///cards/A001/A001C003.mov"
+
+
+def test_unknown_format_lists_known_ones(tmp_path):
+    with pytest.raises(UsageError, match="known: otio, edl, ale, fcpxml, fcpx"):
+        format_for("aaf")
+    with pytest.raises(UsageError, match="give --format"):
+        format_for(None, tmp_path / "x.doc")
+    assert format_for(None, "a.EDL") == "edl"
+
+
+def test_edl_refuses_mixed_rates():
+    mixed = items(Fraction(24), "01:00:00:00")[:1] + items(Fraction(25), "01:00:00:00")[:1]
+    with pytest.raises(UsageError, match="one frame rate"):
+        export_bytes(mixed, "edl")

@@ -1,0 +1,92 @@
+import json
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.config import load_settings
+from pipeline.media.synth import make_cuts_clip
+from pipeline.takes import compile_patterns, parse_ale, parse_name
+
+PATTERNS = compile_patterns(load_settings().takes.patterns)
+
+
+@pytest.mark.parametrize("name,want", [
+    ("012A_T03.mov", {"scene": "12A", "setup": "A", "take": "3"}),
+    ("Sc12A-Tk3.mov", {"scene": "12A", "setup": "A", "take": "3"}),
+    ("sc7_take12.mxf", {"scene": "7", "take": "12"}),
+    ("A001C003_012A_T03.mov", {"scene": "12A", "setup": "A", "take": "3", "camera": "A", "roll": "A001"}),
+    ("B002_C014_0612XY.mov", {"camera": "B", "roll": "B002"}),
+    ("holiday_video.mp4", {}),
+])
+def test_naming_patterns(name, want):
+    assert parse_name(name, PATTERNS) == want
+
+
+ALE = """Heading
+FIELD_DELIM\tTABS
+VIDEO_FORMAT\t1080
+FPS\t23.976
+
+Column
+Name\tTape\tStart\tEnd\tScene\tTake\tCircled\tComments
+
+Data
+Sc12A-Tk1\tA001\t01:00:00:00\t01:00:10:00\t12A\t1\t\tfalse start
+Sc12A-Tk2\tA001\t01:00:10:00\t01:00:20:00\t12A\t2\tY\tgreat
+Sc12A-Tk3\tA001\t01:00:20:00\t01:00:30:00\t12A\t3\tmaybe\t
+Sc12A-Tk4\tA001\t01:00:30:00\t01:00:40:99\t12A\t4\t\t
+Sc12A-Tk5\tA001\t01:00:40:00\t01:00:50:00\t12A\t5\t\t\textra
+nothing_like_it\tA009\t02:00:00:00\t02:00:01:00\t3\t1\t\t
+"""
+
+
+def test_parse_ale_reports_bad_lines_with_numbers():
+    result = parse_ale(ALE)
+    assert result.fps == pytest.approx(23.976)
+    assert [r.name for r in result.rows] == ["Sc12A-Tk1", "Sc12A-Tk2", "nothing_like_it"]
+    assert result.rows[1].fields == {"scene": "12A", "setup": "A", "take": "2", "circled": True, "notes": "great"}
+    assert [n for n, _ in result.bad] == [12, 13, 14]
+    assert "maybe" in result.bad[0][1] and "End" in result.bad[1][1] and "columns" in result.bad[2][1]
+
+
+@pytest.fixture()
+def library(tmp_path):
+    card = tmp_path / "card"
+    card.mkdir()
+    make_cuts_clip(card / "A001C001_012A_T01.mov", [20], "24000/1001", timecode="00:59:59:23")
+    make_cuts_clip(card / "A001C002.mov", [20], "24000/1001", timecode="01:00:10:00")
+    make_cuts_clip(card / "clip3.mov", [20], "25")
+    lib = tmp_path / "lib"
+    assert main(["ingest", str(card), "--library", str(lib), "--no-embed", "--json"]) == 0
+    return lib
+
+
+def takes_json(capsys, lib):
+    capsys.readouterr()
+    assert main(["take", "list", "--library", str(lib), "--json"]) == 0
+    return {t["name"]: t for t in json.loads(capsys.readouterr().out)["takes"]}
+
+
+def test_takes_from_names_ale_and_cli(library, tmp_path, capsys):
+    takes = takes_json(capsys, library)
+    t1 = takes["A001C001_012A_T01"]
+    assert (t1["scene"], t1["take"], t1["camera"], t1["roll"], t1["circled"]) == ("12A", "1", "A", "A001", False)
+    ale = tmp_path / "script.ale"
+    ale.write_text("Heading\nFPS\t23.976\n\nColumn\nName\tTape\tStart\tScene\tTake\tCircled\tComments\n\nData\n"
+                   "A001C002\tA001\t01:00:10:00\t12A\t2\tY\tbest one\n"
+                   "A001C001_012A_T01\tA001\t00:59:59:23\t12A\tone\t\t\n")
+    capsys.readouterr()
+    assert main(["take", "import-ale", str(ale), "--library", str(library), "--json"]) == 1  # one bad line
+    report = json.loads(capsys.readouterr().out)
+    assert report["bad"] == [[9, "Take 'one' is not a take number"]]
+    takes = takes_json(capsys, library)
+    t2 = takes["A001C002"]
+    assert (t2["scene"], t2["take"], t2["circled"], t2["notes"]) == ("12A", "2", True, "best one")
+    assert t2["sources"]["take"] == "ale:script.ale"
+    assert main(["take", "set", "clip3", "--scene", "014B", "--take", "07", "--circled", "--library", str(library)]) == 0
+    t3 = takes_json(capsys, library)["clip3"]
+    assert (t3["scene"], t3["setup"], t3["take"], t3["circled"]) == ("14B", "B", "7", True)
+    # an editor's value is never overwritten by the file name on a later run
+    assert main(["take", "set", "A001C001_012A_T01", "--take", "9", "--library", str(library)]) == 0
+    assert takes_json(capsys, library)["A001C001_012A_T01"]["take"] == "9"
+    assert main(["take", "set", "nope", "--take", "1", "--library", str(library)]) == 2
