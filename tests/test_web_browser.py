@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -138,6 +139,37 @@ def test_search_open_play_from_in_point_and_keys(server, page, web_library):
 
     # the filmstrip links every shot of the clip; the current one is marked
     assert page.locator(".filmstrip .frame.current").get_attribute("href") == href
+
+    # tag the shot and circle the take
+    page.keyboard.press("t")
+    assert page.evaluate("document.activeElement.id") == "tag"
+    page.keyboard.type("hero take")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("#tags .tag.manual", has_text="hero take").is_visible()
+    with page.expect_navigation():
+        page.keyboard.press("c")
+    wait_js(page, "document.getElementById('circle') && document.getElementById('circle').textContent.includes('Circled')")
+    shot(page, "shot-tagged")
+
+    # export: search with the tag filter, download the EDL of the results
+    page.goto(server + "/?" + urlencode({"q": "hero", "tag": "hero take"}))
+    assert page.locator(".card").count() == 1 and page.locator(".card .circled").is_visible()
+    with page.expect_download() as dl:
+        page.locator(".exports a", has_text="EDL").click()
+    edl = Path(dl.value.path()).read_text()
+    assert dl.value.suggested_filename == "dailies-search.edl"
+    assert start_tc in edl and "HERO TAKE" in edl.upper()
+
+    # undo through the UI: remove the tag, uncircle
+    page.goto(server + href)
+    with page.expect_navigation():
+        page.locator("#tags .tag.manual", has_text="hero take").locator("button.x").click()
+    assert page.locator("#tags .tag", has_text="hero take").count() == 0
+    with page.expect_navigation():
+        page.locator("#circle").click()
+    wait_js(page, "document.getElementById('circle') && document.getElementById('circle').textContent.includes('Circle') && "
+                  "!document.getElementById('circle').textContent.includes('Circled')")
     page.keyboard.press("ArrowDown")
     page.wait_for_url(lambda url: not url.endswith(href))
 
@@ -153,6 +185,18 @@ def test_image_query_by_upload_and_more_like_this(server, page, web_library):
     page.locator(".card .more").nth(1).click()
     page.wait_for_url("**/?like=*")
     assert page.locator(".card .score").first.inner_text() == "1.000"
+
+
+def test_selects_page(server, page):
+    page.goto(server + "/selects")
+    assert page.locator(".setup").count() >= 1 and page.locator(".setup .factor").count() >= 1
+    shot(page, "selects")
+    with page.expect_navigation():
+        page.locator(".setup tr").first.locator("button.pin").click()
+    assert page.locator(".setup tr").first.locator("button.pin.on").count() == 1
+    with page.expect_navigation():
+        page.locator(".setup tr").first.locator("button.clear").click()
+    assert page.locator("button.pin.on").count() == 0
 
 
 def test_library_page(server, page):

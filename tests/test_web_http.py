@@ -357,3 +357,105 @@ def test_serve_command_refuses_bad_arguments(tmp_path, capsys):
     assert main(["serve", "--library", str(tmp_path / "nothing")]) == 1
     assert "no Dailies library" in capsys.readouterr().err
     assert main(["serve", "--library", str(tmp_path), "--port", "70000"]) == 2
+
+
+# -- editing: tags, circle, notes, pin/reject (issue 5's library functions) ------------------------
+def shot_of(library, clip_name, idx=0):
+    return rows(library, "SELECT s.id, s.clip_id FROM shots s JOIN clips c ON c.id = s.clip_id"
+                         " WHERE c.path LIKE ? AND s.idx = ?", f"%{clip_name}", idx)[0]
+
+
+def test_tags_are_added_escaped_filtered_and_removed(client, web_library):
+    shot_id, clip_id = shot_of(web_library, "A001C002.mov", 1)
+    token = csrf(client)
+    payload = "<img src=x onerror=alert(1)>"
+    r = client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": payload}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/shot/{shot_id}"
+    assert client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": "night", "scope": "take"},
+                       headers={"accept": "application/json"}).json()["scope"] == "take"
+    page = client.get(f"/shot/{shot_id}").text
+    assert payload not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    tags = {(t["tag"], t["scope"]) for t in client.get(f"/api/shot/{shot_id}").json()["tags"]}
+    assert {(payload, "shot"), ("night", "take")} <= tags
+    hits = client.get("/api/search", params={"q": "x", "tag": payload}).json()["hits"]
+    assert [h["shot_id"] for h in hits] == [shot_id]
+    assert len(client.get("/api/search", params={"q": "x", "tag": "night"}).json()["hits"]) == 2  # the whole take
+    assert payload not in client.get("/", params={"q": "x", "tag": payload}).text
+    for tag, scope in ((payload, "shot"), ("night", "take")):
+        r = client.post(f"/shot/{shot_id}/tags/remove", data={"csrf": token, "tag": tag, "scope": scope})
+        assert r.status_code == 200
+    assert client.post(f"/shot/{shot_id}/tags/remove", data={"csrf": token, "tag": "night", "scope": "take"}).status_code == 404
+    assert client.get(f"/api/shot/{shot_id}").json()["tags"] == []
+    assert client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": ""}).status_code == 400
+    assert client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": "x" * 65}).status_code == 400
+    assert client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": "a", "scope": "clip"}).status_code == 400
+    assert client.post(f"/shot/{shot_id}/tags", data={"tag": "no-csrf"}).status_code == 403
+    assert client.post("/shot/999999/tags", data={"csrf": token, "tag": "a"}).status_code == 404
+
+
+def test_circle_notes_and_pin_reject(client, web_library):
+    shot_id, clip_id = shot_of(web_library, "A001C003.mov", 2)
+    token = csrf(client)
+    try:
+        r = client.post(f"/clip/{clip_id}/take", data={"csrf": token, "circled": "1", "notes": XSS + "\nsoft focus"},
+                        follow_redirects=False)
+        assert r.status_code == 303
+        take = client.get(f"/api/shot/{shot_id}").json()["take"]
+        assert take["circled"] is True and take["notes"] == XSS + "\nsoft focus"
+        page = client.get(f"/shot/{shot_id}").text
+        assert XSS not in page and "● Circled" in page
+        circled = client.get("/api/search", params={"q": "x", "circled": "true"}).json()["hits"]
+        assert circled and {h["clip_name"] for h in circled} == {"A001C003.mov"} and circled[0]["circled"] is True
+        assert client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "pin"},
+                           follow_redirects=False).headers["location"] == "/selects"
+        setups = client.get("/api/selects").json()["setups"]
+        mine = next(p for ps in setups.values() for p in ps if p["clip_id"] == clip_id)
+        assert mine["override"] == "pin" and mine["rank"] == 1 and mine["circled"] is True and mine["factors"]
+        assert client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "reject"},
+                           params={"next": "//evil.example/"}, follow_redirects=False).headers["location"] == "/selects"
+        page = client.get("/selects")
+        assert page.status_code == 200 and "Setup" in page.text and "rejected" in page.text
+        assert client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "delete"}).status_code == 400
+        assert client.post("/clip/424242/override", data={"csrf": token, "action": "pin"}).status_code == 404
+        assert client.post(f"/clip/{clip_id}/take", data={"csrf": token}).status_code == 400
+    finally:
+        client.post(f"/clip/{clip_id}/take", data={"csrf": token, "circled": "0", "notes": ""})
+        client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "clear"})
+    assert client.get(f"/api/shot/{shot_id}").json()["override"] is None
+
+
+# -- exports --------------------------------------------------------------------------------------
+def test_search_results_export_and_reimport(client, web_library, tmp_path):
+    from pipeline.export import read_back
+
+    params = {"q": "a wide shot", "clip": "C001"}
+    hits = client.get("/api/search", params=params).json()["hits"]
+    for fmt, suffix in (("edl", ".edl"), ("ale", ".ale"), ("fcpxml", ".xml"), ("otio", ".otio")):
+        r = client.get(f"/export/search.{fmt}", params=params)
+        assert r.status_code == 200, (fmt, r.text[:300])
+        assert r.headers["content-disposition"] == f'attachment; filename="dailies-search{suffix}"'
+        path = tmp_path / f"x{suffix}"
+        path.write_bytes(r.content)
+        clips = list(read_back(path, fmt, rate=24000 / 1001).find_clips())
+        assert len(clips) == len(hits) == 3, fmt
+        assert all("A001C001" in c.name for c in clips)
+    tl = read_back(tmp_path / "x.otio", "otio")
+    first = next(iter(tl.find_clips()))
+    assert first.source_range.start_time.to_timecode() == hits[0]["start_tc"]
+    assert first.source_range.duration.to_frames() == hits[0]["end_frame"] - hits[0]["start_frame"] + 1
+    mixed = client.get("/export/search.edl", params={"q": "a wide shot"})
+    assert mixed.status_code == 400 and "one frame rate" in mixed.text
+    assert client.get("/export/search.otio").status_code == 400  # browsing is not a search
+    assert client.get("/export/search.mov", params={"q": "x"}).status_code == 400
+    assert client.get("/export/search.otio", params={"q": XSS}).status_code == 200
+
+
+def test_selects_export(client, tmp_path):
+    from pipeline.export import read_back
+
+    r = client.get("/export/selects.otio")
+    assert r.status_code == 200 and r.headers["content-disposition"] == 'attachment; filename="dailies-selects.otio"'
+    (tmp_path / "s.otio").write_bytes(r.content)
+    n_setups = len(client.get("/api/selects").json()["setups"])
+    assert len(list(read_back(tmp_path / "s.otio", "otio").find_clips())) == n_setups
+    assert client.get("/export/selects.otio", params={"scene": '"; x'}).status_code == 400

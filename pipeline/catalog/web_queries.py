@@ -63,29 +63,53 @@ class WebQueries:
         return {r["shot_id"]: r for r in rows}
 
     # -- filters ---------------------------------------------------------------------------
-    def filter_keyframe_ids(self, day: str | None = None, reel: str | None = None,
-                            clip_text: str | None = None) -> list[int]:
-        """Keyframe ids of clips matching every given filter (ingest day YYYY-MM-DD, reel, name substring)."""
+    def filter_keyframe_ids(self, day: str | None = None, reel: str | None = None, clip_text: str | None = None,
+                            scene: str | None = None, take: str | None = None, camera: str | None = None,
+                            tag: str | None = None, circled: bool = False) -> list[int]:
+        """Keyframe ids of shots matching every given filter: ingest day (YYYY-MM-DD), reel, clip name
+        substring, take fields (scene, take, camera, circled) and a tag (on the take or on the shot)."""
         where, args = [], []
-        if day:
-            where.append("substr(c.added_at, 1, 10) = ?")
-            args.append(day)
-        if reel:
-            where.append("c.reel = ?")
-            args.append(reel)
-        if clip_text:
-            where.append("instr(lower(c.path), lower(?)) > 0")
-            args.append(clip_text)
+        for sql, value in (("substr(c.added_at, 1, 10) = ?", day), ("c.reel = ?", reel),
+                           ("instr(lower(c.path), lower(?)) > 0", clip_text), ("t.scene = ?", scene),
+                           ("t.take = ?", take), ("coalesce(t.camera, '') = ?", camera)):
+            if value:
+                where.append(sql)
+                args.append(value)
+        if circled:
+            where.append("t.circled = 1")
+        if tag:
+            where.append("EXISTS (SELECT 1 FROM tags g WHERE g.clip_id = c.id AND g.tag = ?"
+                         " AND (g.shot_id IS NULL OR g.shot_id = s.id))")
+            args.append(tag)
         sql = ("SELECT k.id FROM keyframes k JOIN shots s ON s.id = k.shot_id JOIN clips c ON c.id = s.clip_id"
+               " LEFT JOIN takes t ON t.clip_id = c.id"
                + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY k.id")
         return [r[0] for r in self.conn.execute(sql, args)]
 
     def filter_choices(self) -> dict[str, list[str]]:
-        days = [r[0] for r in self.conn.execute(
-            "SELECT DISTINCT substr(added_at, 1, 10) FROM clips WHERE status = 'ok' ORDER BY 1 DESC")]
-        reels = [r[0] for r in self.conn.execute(
-            "SELECT DISTINCT reel FROM clips WHERE status = 'ok' AND reel IS NOT NULL AND reel != '' ORDER BY 1")]
-        return {"days": days, "reels": reels}
+        def col(sql: str) -> list[str]:
+            return [r[0] for r in self.conn.execute(sql)]
+        return {
+            "days": col("SELECT DISTINCT substr(added_at, 1, 10) FROM clips WHERE status = 'ok' ORDER BY 1 DESC"),
+            "reels": col("SELECT DISTINCT reel FROM clips WHERE status = 'ok' AND reel IS NOT NULL AND reel != '' ORDER BY 1"),
+            "scenes": col("SELECT DISTINCT scene FROM takes WHERE scene IS NOT NULL AND scene != ''"
+                          " ORDER BY CAST(scene AS INTEGER), scene"),
+            "cameras": col("SELECT DISTINCT camera FROM takes WHERE camera IS NOT NULL AND camera != '' ORDER BY 1"),
+            "tags": col("SELECT tag FROM tags GROUP BY tag ORDER BY count(*) DESC, tag LIMIT 200"),
+        }
+
+    def takes_of_clips(self, clip_ids: Iterable[int]) -> dict[int, sqlite3.Row]:
+        ids = [int(i) for i in clip_ids]
+        if not ids:
+            return {}
+        return {r["clip_id"]: r for r in self.conn.execute(
+            f"SELECT * FROM takes WHERE clip_id IN ({_marks(len(ids))})", ids)}
+
+    def tags_of_shot(self, clip_id: int, shot_id: int) -> list[sqlite3.Row]:
+        """Tags on the take and on this shot: manual first, then automatic by score."""
+        return self.conn.execute(
+            "SELECT * FROM tags WHERE clip_id = ? AND (shot_id IS NULL OR shot_id = ?)"
+            " ORDER BY kind = 'auto', shot_id IS NULL, coalesce(score, 1) DESC, tag", (clip_id, shot_id)).fetchall()
 
     # -- library overview ------------------------------------------------------------------
     def clips_overview(self) -> list[sqlite3.Row]:
@@ -113,3 +137,17 @@ class WebQueries:
         """Changes whenever the model's vectors change (keyframe ids are never reused)."""
         return tuple(self.conn.execute("SELECT count(*), max(keyframe_id), total(keyframe_id) FROM vectors"
                                        " WHERE model_id = ?", (model_id,)).fetchone())
+
+    def override_of(self, clip_id: int) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM select_overrides WHERE clip_id = ?", (clip_id,)).fetchone()
+
+    def clip_thumbs(self, clip_ids: Iterable[int]) -> dict[int, int]:
+        """{clip_id: a keyframe id to show for the clip} (the middle keyframe of its first shot)."""
+        out = {}
+        for cid in {int(i) for i in clip_ids}:
+            rows = self.conn.execute("SELECT k.id FROM keyframes k JOIN shots s ON s.id = k.shot_id WHERE s.clip_id = ?"
+                                     " AND s.idx = (SELECT min(idx) FROM shots WHERE clip_id = ?) ORDER BY k.frame",
+                                     (cid, cid)).fetchall()
+            if rows:
+                out[cid] = rows[len(rows) // 2][0]
+        return out

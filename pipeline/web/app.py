@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..catalog import open_catalog
 from ..config import Settings
 from ..errors import UsageError
+from ..takes import takes_from_names
 from .security import Guard, GuardMiddleware, check_csrf
 from .state import WebState
 
@@ -53,7 +54,11 @@ def create_app(library: str | Path, settings: Settings, host: str = "127.0.0.1",
     if not guard.loopback and not guard.token:
         raise UsageError(f"--host {host} makes the UI reachable from other machines: it needs a token "
                          f"(--token or DAILIES_WEB_TOKEN)")
-    open_catalog(library, create=False).close()  # migrates once; every request then reads query-only
+    catalog = open_catalog(library, create=False)  # migrates once; requests then read query-only
+    try:
+        takes_from_names(catalog, settings.takes.patterns)  # scene/take/camera from file names, as the CLI does
+    finally:
+        catalog.close()
     state = WebState(Path(library), settings, embedder_factory)
 
     @contextlib.asynccontextmanager
@@ -69,10 +74,10 @@ def create_app(library: str | Path, settings: Settings, host: str = "127.0.0.1",
     app.add_middleware(GuardMiddleware, guard=guard)
     app.mount("/static", StaticFiles(directory=HERE / "static", html=False), name="static")
 
+    from .routes import edits, export, media, search, selects, shots
     from .routes import library as library_routes
-    from .routes import media, search, shots
 
-    for module in (search, shots, library_routes, media):
+    for module in (search, shots, edits, selects, export, library_routes, media):
         app.include_router(module.router)
 
     @app.exception_handler(RequestValidationError)

@@ -30,6 +30,11 @@ class Query:
     day: str = ""
     reel: str = ""
     clip: str = ""
+    scene: str = ""
+    take: str = ""
+    camera: str = ""
+    tag: str = ""
+    circled: bool = False
     page: int = 1
 
     @property
@@ -37,7 +42,9 @@ class Query:
         return "text" if self.text else "image" if self.image else "like" if self.like is not None else "browse"
 
     def filters(self) -> dict[str, str]:
-        return {k: v for k, v in (("day", self.day), ("reel", self.reel), ("clip", self.clip)) if v}
+        pairs = (("day", self.day), ("reel", self.reel), ("clip", self.clip), ("scene", self.scene),
+                 ("take", self.take), ("camera", self.camera), ("tag", self.tag), ("circled", "1" if self.circled else ""))
+        return {k: v for k, v in pairs if v}
 
     def params(self, **changes) -> dict:
         d = {"q": self.text, "image": self.image, "like": self.like, **self.filters(), "page": self.page, **changes}
@@ -60,6 +67,10 @@ class Card:
     duration: float
     keyframe_id: int | None
     keyframes: list[int] = field(default_factory=list)
+    scene: str | None = None
+    take: str | None = None
+    camera: str | None = None
+    circled: bool = False
 
     def to_json(self) -> dict:
         d = dict(self.__dict__)
@@ -116,6 +127,7 @@ def read_query_image(data: bytes, max_pixels: int) -> Image.Image:
 
 def _cards_from_rows(state: WebState, rows: list, scores: dict[int, tuple[float, int]] | None) -> list[Card]:
     kfs = state.reader().keyframes_of_shots([r["shot_id"] for r in rows])
+    takes = state.reader().takes_of_clips({r["clip_id"] for r in rows})
     cards = []
     for r in rows:
         frames = kfs.get(r["shot_id"], [])
@@ -125,9 +137,12 @@ def _cards_from_rows(state: WebState, rows: list, scores: dict[int, tuple[float,
         if scores is not None:
             score, frame, rank = scores[r["shot_id"]]
             best = next((k["id"] for k in frames if k["frame"] == frame), best)
+        t = takes.get(r["clip_id"])
         cards.append(Card(rank, score, r["shot_id"], r["shot"], r["clip_id"], r["clip"], Path(r["clip"]).name,
                           r["start_frame"], r["end_frame"], r["start_tc"], r["end_tc"],
-                          round(r["end_time"] - r["start_time"], 3), best, ids))
+                          round(r["end_time"] - r["start_time"], 3), best, ids,
+                          t["scene"] if t else None, t["take"] if t else None, t["camera"] if t else None,
+                          bool(t and t["circled"])))
     return cards
 
 
@@ -151,7 +166,8 @@ def run_query(state: WebState, q: Query) -> Results:
     cat = state.reader()
     allowed = None
     if q.filters():
-        allowed = cat.filter_keyframe_ids(q.day or None, q.reel or None, q.clip or None)
+        allowed = cat.filter_keyframe_ids(q.day or None, q.reel or None, q.clip or None, q.scene or None,
+                                          q.take or None, q.camera or None, q.tag or None, q.circled)
     try:
         if q.kind == "browse":
             rows = cat.browse_shots(per_page + 1, (q.page - 1) * per_page, allowed)

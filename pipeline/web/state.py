@@ -3,6 +3,7 @@ use), the vector index (reloaded only when the catalog's vectors change) and sma
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Callable
 import numpy as np
 
 from .. import index as index_stage
-from ..catalog import Catalog, open_reader
+from ..catalog import Catalog, open_catalog, open_reader
 from ..config import Settings
 from ..search import library_model
 
@@ -64,6 +65,8 @@ class WebState:
         self.text_vectors = LRU(settings.web.query_cache)
         self.image_queries = LRU(64)   # key -> (vector, JPEG bytes of the re-encoded query image)
         self.model_loads = 0           # how often a model was built (tests check "once")
+        self._writer: Catalog | None = None
+        self._writer_lock = threading.Lock()
 
     # -- catalog ---------------------------------------------------------------------------
     def reader(self) -> Catalog:
@@ -76,6 +79,14 @@ class WebState:
             with self._readers_lock:
                 self._readers.append(cat)
         return cat
+
+    @contextlib.contextmanager
+    def writer(self):
+        """The one read-write connection (tags, take fields, select overrides, take measurements), one user at a time."""
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = open_catalog(self.root, create=False)
+            yield self._writer
 
     def _limit_threads(self) -> None:
         """`[web] threads` for FAISS in this request thread (OpenMP's thread count is per calling thread)."""
@@ -90,6 +101,10 @@ class WebState:
             for cat in self._readers:
                 cat.close()
             self._readers.clear()
+        with self._writer_lock:
+            if self._writer is not None:
+                self._writer.close()
+                self._writer = None
 
     def unchanged(self, cat: Catalog) -> bool:
         """True when no connection has committed to the catalog since this thread last asked."""

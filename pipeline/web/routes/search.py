@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, HTTPException, Path as P, Query as Q, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from ...errors import UsageError
 from ..app import render
@@ -15,24 +16,36 @@ from ..searching import Query, read_query_image, run_query
 
 router = APIRouter()
 MAX_QUERY = 500
+Short = Annotated[str, Field(max_length=100)]
 
 
-def _query(q: str, image: str, like: int | None, day: str, reel: str, clip: str, page: int) -> Query:
-    return Query(text=q.strip(), image=image, like=like, day=day, reel=reel, clip=clip.strip(), page=page)
+class Filters(BaseModel):
+    day: Short = ""
+    reel: Short = ""
+    clip: Short = ""
+    scene: Short = ""
+    take: Short = ""
+    camera: Short = ""
+    tag: Short = ""
+    circled: bool = False
+
+
+def make_query(q: str, image: str, like: int | None, f: Filters, page: int) -> Query:
+    return Query(text=q.strip(), image=image, like=like, day=f.day, reel=f.reel, clip=f.clip.strip(), scene=f.scene,
+                 take=f.take, camera=f.camera, tag=f.tag, circled=f.circled, page=page)
 
 
 Text = Annotated[str, Q(max_length=MAX_QUERY)]
-Short = Annotated[str, Q(max_length=100)]
 ImageKey = Annotated[str, Q(max_length=32, pattern=r"^[0-9a-f]*$")]
 Page = Annotated[int, Q(ge=1, le=1000)]
 Like = Annotated[int | None, Q(ge=1)]
 
 
 @router.get("/")
-def search_page(request: Request, q: Text = "", image: ImageKey = "", like: Like = None, day: Short = "",
-                reel: Short = "", clip: Short = "", page: Page = 1):
+def search_page(request: Request, f: Annotated[Filters, Q()], q: Text = "", image: ImageKey = "", like: Like = None,
+                page: Page = 1):
     state = request.app.state.dailies
-    query = _query(q, image, like, day, reel, clip, page)
+    query = make_query(q, image, like, f, page)
     results = run_query(state, query)
     choices = state.reader().filter_choices()
     return render(request, "search.html", {"tab": "search", "r": results, "query": query, "choices": choices},
@@ -40,9 +53,9 @@ def search_page(request: Request, q: Text = "", image: ImageKey = "", like: Like
 
 
 @router.get("/api/search")
-def search_api(request: Request, q: Text = "", image: ImageKey = "", like: Like = None, day: Short = "",
-               reel: Short = "", clip: Short = "", page: Page = 1):
-    results = run_query(request.app.state.dailies, _query(q, image, like, day, reel, clip, page))
+def search_api(request: Request, f: Annotated[Filters, Q()], q: Text = "", image: ImageKey = "", like: Like = None,
+               page: Page = 1):
+    results = run_query(request.app.state.dailies, make_query(q, image, like, f, page))
     return JSONResponse(results.to_json(), status_code=400 if results.error else 200)
 
 

@@ -57,7 +57,14 @@ def shot_context(request: Request, shot_id: int) -> dict:
               "fps_num": fps.numerator, "fps_den": fps.denominator,
               "tc_base": tc_to_frames(start_tc, fps) if start_tc else 0,
               "drop": bool(start_tc and ";" in start_tc), "playable": playable}
+    take = cat.take(clip["id"])
+    override = cat.override_of(clip["id"])
+    tags = [{"tag": t["tag"], "kind": t["kind"], "scope": "take" if t["shot_id"] is None else "shot",
+             "score": t["score"], "reason": t["reason"]} for t in cat.tags_of_shot(clip["id"], shot_id)]
     return {
+        "take": {k: take[k] if take else None for k in ("scene", "setup", "take", "camera", "roll", "notes")}
+        | {"circled": bool(take and take["circled"])},
+        "override": override["action"] if override else None, "tags": tags,
         "shot": shot, "clip": clip, "probe": probe, "clip_name": Path(clip["path"]).name,
         "keyframes": kfs.get(shot_id, []), "strip": strip, "player": player, "why_unplayable": why,
         "prev_id": shots[pos - 1]["id"] if pos > 0 else None,
@@ -94,4 +101,5 @@ def shot_api(request: Request, shot_id: Id):
         "keyframes": [{"id": k["id"], "frame": k["frame"], "time": k["time"], "url": f"/media/keyframe/{k['id']}"}
                       for k in ctx["keyframes"]],
         "filmstrip": ctx["strip"], "prev": ctx["prev_id"], "next": ctx["next_id"],
+        "take": ctx["take"], "override": ctx["override"], "tags": ctx["tags"],
     }

@@ -94,6 +94,18 @@ if (drop && fileInput) {
   });
 }
 
+document.querySelectorAll("select[data-autosubmit-select]").forEach((sel) =>
+  sel.addEventListener("change", () => sel.form.submit()));
+
+// -- shot page: T tag, N notes, C circle ------------------------------------------------------
+document.addEventListener("keydown", (e) => {
+  if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) return;
+  const k = e.key.toLowerCase();
+  const target = { t: "tag", n: "notes" }[k];
+  if (target && document.getElementById(target)) { document.getElementById(target).focus(); e.preventDefault(); }
+  else if (k === "c" && document.getElementById("circle")) { document.getElementById("circle").click(); e.preventDefault(); }
+});
+
 // -- library page: reload when the catalog changes (an ingest is running) --------------------
 const live = document.querySelector("[data-poll]");
 if (live) {
