@@ -25,7 +25,8 @@ class ModelPreset:
     checkpoint: str = ""  # local weights file
     local_dir: str = ""  # folder with open_clip_config.json (+ weights, or random init when none)
     semantic: bool = True
-    batch_size: int = 32
+    batch_size: int = 32  # images per forward pass on the CPU
+    gpu_batch_size: int = 256  # on CUDA: large batches for throughput
     sha256: str = ""
     seed: int = 0
 

@@ -22,6 +22,7 @@ EPILOG = textwrap.dedent("""\
     examples:
       dailies ingest /Volumes/A001 /Volumes/B001           # the overnight job
       dailies ingest cards/ --model random-tiny            # plumbing test without CLIP weights
+      dailies ingest /mnt/cards --executor ray --ray-address head:6379   # on a Ray cluster
       dailies shots A001C003.mov --json                    # shot list of one file, no library
       dailies search "close-up, woman laughing, night exterior"
       dailies search --image still.jpg --limit 5 --json
@@ -63,7 +64,6 @@ def cmd_ingest(args) -> int:
     from models.presets import resolve_model
 
     from .catalog import open_catalog
-    from .flow import ingest
     from .search import NOT_SEMANTIC
 
     settings = _settings(args).replace("embed", model=args.model, device=args.device)
@@ -75,7 +75,8 @@ def cmd_ingest(args) -> int:
         log.warning(NOT_SEMANTIC.format(name=preset.name))
 
     def make_embedder(p):
-        return OpenClipEmbedder(p, device=e.device, allow_download=allow, batch_size=e.batch_size)
+        return OpenClipEmbedder(p, device=e.device, allow_download=allow, batch_size=e.batch_size,
+                                precision=e.precision, threads=e.cpu_threads)
 
     bars = {}
 
@@ -103,8 +104,12 @@ def cmd_ingest(args) -> int:
         elif outcome.status == "skipped" and args.verbose and not args.json:
             print(f"note: {outcome.message}", file=sys.stderr)
 
+    from .executors import get_executor
+
+    run_ingest = get_executor(args.executor)
     try:
-        report = ingest(catalog, args.paths, settings, preset, make_embedder, on_file, progress_factory)
+        report = run_ingest(catalog, args.paths, settings, preset, make_embedder, on_file, progress_factory,
+                            address=args.ray_address)
     finally:
         if "all" in bars:
             bars["all"].close()
@@ -156,7 +161,7 @@ def cmd_search(args) -> int:
         preset = resolve_model(args.model) if args.model else library_model(catalog)
         embedder = OpenClipEmbedder(preset, device=args.device or settings.embed.device)
         hits = search(catalog, embedder, args.query, args.image, args.limit or settings.search.limit,
-                      settings.search.oversample)
+                      settings.search.oversample, settings.index)
     finally:
         catalog.close()
     data = {"query": args.query if args.query is not None else {"image": str(args.image)},
@@ -234,16 +239,18 @@ def cmd_index(args) -> int:
     from .catalog import open_catalog
     from .index import rebuild
 
+    settings = _settings(args)
     catalog = open_catalog(_library(args), create=False)
     try:
         model_id = catalog.meta_get("model")
         if not model_id:
             raise UsageError("this library has no embeddings: nothing to index")
-        vi = rebuild(catalog, model_id, catalog.model(model_id)["dim"])
+        vi = rebuild(catalog, model_id, catalog.model(model_id)["dim"], settings.index)
         vi.save(catalog.root)
     finally:
         catalog.close()
-    _emit(args, {"model": model_id, "total": vi.ntotal}, f"index rebuilt: {vi.ntotal} vectors ({model_id})")
+    _emit(args, {"model": model_id, "total": vi.ntotal, "kind": vi.spec.describe()},
+          f"index rebuilt: {vi.ntotal} vectors, {vi.spec.describe()} ({model_id})")
     return 0
 
 
@@ -266,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="model preset (configs/models) or checkpoint file; default from config")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where the model runs (default auto)")
     p.add_argument("--no-embed", action="store_true", help="skip embedding (shots and keyframes only)")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="local: this process; ray: per-file tasks and embedding actors on a Ray cluster")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="Ray cluster to join (default [ray] address; none: a Ray instance on this machine)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("shots", parents=[common], help="shot boundaries of one file (no library needed)",

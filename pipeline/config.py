@@ -51,10 +51,36 @@ class EmbedSettings:
     device: str = "auto"
     batch_size: int = 0
     allow_download: bool = False
+    precision: str = "auto"
+    decode_workers: int = 0
+    cpu_threads: int = 0
 
     def __post_init__(self):
         if self.device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"embed.device must be one of auto, cpu, cuda; got {self.device!r}")
+        if self.precision not in ("auto", "fp32", "fp16"):
+            raise ConfigError(f"embed.precision must be one of auto, fp32, fp16; got {self.precision!r}")
+        if self.decode_workers < 0 or self.cpu_threads < 0 or self.batch_size < 0:
+            raise ConfigError("[embed] batch_size, decode_workers and cpu_threads must be >= 0 (0 = automatic)")
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    exact_max: int = 50_000
+    large_encoding: str = "sq8"
+    nlist: int = 0
+    nprobe: int = 0
+    pq_m: int = 64
+    train_per_list: int = 64
+    retrain_growth: float = 4.0
+
+    def __post_init__(self):
+        if self.large_encoding not in ("flat", "sq8", "pq"):
+            raise ConfigError(f"index.large_encoding must be one of flat, sq8, pq; got {self.large_encoding!r}")
+        if self.exact_max < 1 or self.nlist < 0 or self.nprobe < 0 or self.train_per_list < 1:
+            raise ConfigError("[index] exact_max and train_per_list must be >= 1, nlist and nprobe >= 0 (0 = auto)")
+        if self.retrain_growth <= 1.0:
+            raise ConfigError(f"index.retrain_growth must be > 1.0; got {self.retrain_growth}")
 
 
 @dataclass(frozen=True)
@@ -82,6 +108,18 @@ class WebSettings:
             raise ConfigError(f"web.results must be between 1 and 500, not {self.results}")
         if self.max_upload_mb < 1:
             raise ConfigError(f"web.max_upload_mb must be at least 1, not {self.max_upload_mb}")
+
+
+@dataclass(frozen=True)
+class RaySettings:
+    address: str = ""
+    local_cpus: int = 0
+    task_cpus: float = 1.0
+    embed_actors: int = 0
+
+    def __post_init__(self):
+        if self.local_cpus < 0 or self.embed_actors < 0 or self.task_cpus <= 0:
+            raise ConfigError("[ray] local_cpus and embed_actors must be >= 0 (0 = automatic), task_cpus > 0")
 
 
 @dataclass(frozen=True)
@@ -130,6 +168,8 @@ class Settings:
     embed: EmbedSettings = field(default_factory=EmbedSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
+    ray: RaySettings = field(default_factory=RaySettings)
     takes: TakeSettings = field(default_factory=TakeSettings)
     tags: TagSettings = field(default_factory=TagSettings)
     selects: SelectSettings = field(default_factory=SelectSettings)

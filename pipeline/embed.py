@@ -1,39 +1,55 @@
-"""Embedding stage: keyframe thumbnails -> normalised vectors of one model, stored in the catalog."""
+"""Embedding stage: keyframe thumbnails -> normalised vectors of one model, stored in the catalog.
+
+The core streams: JPEGs are decoded by a pool of threads (in order, bounded read-ahead), grouped
+into batches of the model's batch size and handed to `Embedder.embed_batches`, which on CUDA
+overlaps staging, copies and inference (models/overlap.py).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 from PIL import Image
 
 from models.base import Embedder
+from models.overlap import batched, ordered_map
 
 from .catalog import Catalog
 
 log = logging.getLogger("dailies.embed")
 
 
-def embed_images(embedder: Embedder, paths: Sequence[Path], batch_size: int) -> np.ndarray:
-    """Pure core: vectors for image files, in batches, in order."""
-    out = []
-    for i in range(0, len(paths), batch_size):
-        images = []
-        for p in paths[i:i + batch_size]:
-            with Image.open(p) as im:
-                images.append(im.convert("RGB"))
-        out.append(embedder.embed_images(images))
+def decode_workers(requested: int = 0) -> int:
+    return requested or min(8, os.cpu_count() or 1)
+
+
+def load_rgb(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def embed_frames(embedder: Embedder, frames: Iterable[np.ndarray], batch_size: int) -> np.ndarray:
+    """Pure core: vectors for a stream of decoded RGB uint8 frames, in order."""
+    out = list(embedder.embed_batches(batched(frames, batch_size)))
     return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)
 
 
-def run(catalog: Catalog, clip_id: int, embedder: Embedder, batch_size: int) -> int:
+def embed_images(embedder: Embedder, paths: Sequence[Path], batch_size: int, workers: int = 0) -> np.ndarray:
+    """Pure core: vectors for image files, decoded by `workers` threads, in order."""
+    workers = decode_workers(workers)
+    return embed_frames(embedder, ordered_map(load_rgb, paths, workers, 2 * batch_size), batch_size)
+
+
+def run(catalog: Catalog, clip_id: int, embedder: Embedder, batch_size: int, workers: int = 0) -> int:
     """Embed the clip's keyframes that have no vector of this model yet; return how many."""
     rows = catalog.keyframes_missing_vectors(clip_id, embedder.name)
     if not rows:
         return 0
-    vectors = embed_images(embedder, [catalog.root / r["thumb"] for r in rows], batch_size)
+    vectors = embed_images(embedder, [catalog.root / r["thumb"] for r in rows], batch_size, workers)
     with catalog.transaction():
         catalog.add_vectors(embedder.name, [r["id"] for r in rows], vectors)
     return len(rows)

@@ -36,7 +36,8 @@ def analyze_key(settings: Settings) -> str:
 
 
 def embed_key(settings: Settings, model_id: str) -> str:
-    return settings_hash("embed-1", model_id, analyze_key(settings))
+    # embed-2: frames preprocessed as tensors (models/preprocess.py) instead of open_clip's PIL transform
+    return settings_hash("embed-2", model_id, analyze_key(settings))
 
 
 @dataclass
@@ -147,7 +148,7 @@ def _embed_stage(catalog: Catalog, clip_id: int, content_hash: str, settings: Se
             catalog.record_stage(clip_id, "embed", content_hash, key, "pending", detail=str(slot.error))
         return "pending"
     t0 = time.monotonic()
-    embed_stage.run(catalog, clip_id, embedder, getattr(embedder, "batch_size", 32))
+    embed_stage.run(catalog, clip_id, embedder, getattr(embedder, "batch_size", 32), settings.embed.decode_workers)
     with catalog.transaction():
         catalog.record_stage(clip_id, "embed", content_hash, key, "done", seconds=time.monotonic() - t0)
     ran.append("embed")
@@ -226,6 +227,6 @@ def ingest(catalog: Catalog, paths: list[str], settings: Settings, preset=None, 
     if model_id and slot.embedder is not None:
         with catalog.transaction():
             catalog.meta_set("model", model_id)
-        _, report.index = index_stage.sync(catalog, model_id, slot.embedder.dim)
+        _, report.index = index_stage.sync(catalog, model_id, slot.embedder.dim, settings=settings.index)
     report.seconds = time.monotonic() - t0
     return report

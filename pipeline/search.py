@@ -91,9 +91,9 @@ def load_query_image(path: str | Path) -> Image.Image:
 
 
 def search(catalog: Catalog, embedder, text: str | None = None, image: str | Path | None = None,
-           limit: int = 10, oversample: int = 4) -> list[Hit]:
+           limit: int = 10, oversample: int = 4, index_settings=None) -> list[Hit]:
     if (text is None) == (image is None):
         raise UsageError("give a text query or --image FILE (one of the two)")
     query = embedder.embed_texts([text]) if text is not None else embedder.embed_images([load_query_image(image)])
-    vi, _ = index_stage.sync(catalog, embedder.name, embedder.dim, save=False)
+    vi, _ = index_stage.sync(catalog, embedder.name, embedder.dim, save=False, settings=index_settings)
     return rank_shots(catalog, vi, query[0], limit, oversample)

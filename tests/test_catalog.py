@@ -12,10 +12,10 @@ def test_catalog_is_wal_with_foreign_keys_and_migrated(tmp_path):
     cat = open_catalog(tmp_path / "lib")
     assert cat.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert cat.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert cat.conn.execute("PRAGMA user_version").fetchone()[0] == MIGRATIONS[-1][0]
+    assert cat.conn.execute("PRAGMA user_version").fetchone()[0] == max(m[0] for m in MIGRATIONS)
     cat.close()
     cat = open_catalog(tmp_path / "lib")  # reopening applies nothing twice
-    assert cat.conn.execute("PRAGMA user_version").fetchone()[0] == MIGRATIONS[-1][0]
+    assert cat.conn.execute("PRAGMA user_version").fetchone()[0] == max(m[0] for m in MIGRATIONS)
 
 
 def test_missing_library_is_a_clear_error(tmp_path):
@@ -51,7 +51,7 @@ def test_index_is_rebuilt_from_vectors_and_stamped(tmp_path):
     with cat.transaction():
         cat.conn.execute("DELETE FROM keyframes WHERE id IN (?, ?)", (int(ids[0]), int(ids[1])))
     vi, stats = index.sync(cat, "m1", 8)
-    assert stats == {"rebuilt": False, "added": 0, "removed": 2, "total": 48}
+    assert stats == {"rebuilt": False, "added": 0, "removed": 2, "total": 48, "kind": "exact (Flat, inner product)"}
     assert set(vi.ids()) == set(ids[2:].tolist())
     assert index.VectorIndex.load(cat.root, "m1", 8).ntotal == 48
 

@@ -459,3 +459,16 @@ def test_selects_export(client, tmp_path):
     n_setups = len(client.get("/api/selects").json()["setups"])
     assert len(list(read_back(tmp_path / "s.otio", "otio").find_clips())) == n_setups
     assert client.get("/export/selects.otio", params={"scene": '"; x'}).status_code == 400
+
+
+def test_filters_work_on_an_ivf_index_too(web_library, tmp_path):
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    s = settings().replace("index", exact_max=8, nlist=2, nprobe=2)
+    with TestClient(create_app(lib, s), base_url=BASE) as c:
+        assert c.app.state.dailies.index(*c.app.state.dailies.model_info()[::3]).spec.kind == "ivf"
+        hits = c.get("/api/search", params={"q": "x", "clip": "C002"}).json()["hits"]
+        assert {h["clip_name"] for h in hits} == {"A001C002.mov"} and len(hits) == 2
+        kid, shot_id = rows(lib, "SELECT id, shot_id FROM keyframes ORDER BY id DESC LIMIT 1")[0]
+        top = c.get("/api/search", params={"like": kid, "clip": "C003"}).json()["hits"][0]
+        assert top["shot_id"] == shot_id and top["score"] == pytest.approx(1.0, abs=0.05)

@@ -38,12 +38,16 @@ class Catalog(Queries, WebQueries, WorkflowQueries):
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     current = conn.execute("PRAGMA user_version").fetchone()[0]
-    latest = MIGRATIONS[-1][0]
+    ordered = sorted(MIGRATIONS, key=lambda m: m[0])
+    numbers = [m[0] for m in ordered]
+    if len(set(numbers)) != len(numbers):
+        raise CatalogError(f"duplicate migration numbers in pipeline/catalog/migrations.py: {numbers}")
+    latest = numbers[-1]
     if current > latest:
         raise CatalogError(
             f"{path} was written by a newer Dailies (schema {current}, this one knows {latest}); upgrade Dailies"
         )
-    for number, _name, sql in MIGRATIONS:
+    for number, _name, sql in ordered:
         if number <= current:
             continue
         conn.execute("BEGIN IMMEDIATE")

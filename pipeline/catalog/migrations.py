@@ -131,4 +131,9 @@ CREATE TABLE select_overrides (
     at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 """),
+    (6, "vector change counters (index sync fast path)", """
+CREATE TRIGGER vectors_changed_ins AFTER INSERT ON vectors BEGIN INSERT INTO meta(key, value) VALUES('vectors_changes:' || NEW.model_id, '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;
+CREATE TRIGGER vectors_changed_del AFTER DELETE ON vectors BEGIN INSERT INTO meta(key, value) VALUES('vectors_changes:' || OLD.model_id, '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;
+INSERT INTO meta(key, value) SELECT 'vectors_changes:' || model_id, '0' FROM vectors GROUP BY model_id;
+"""),
 ]

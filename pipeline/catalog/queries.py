@@ -127,6 +127,14 @@ class Queries:
         rows = self.conn.execute("SELECT keyframe_id FROM vectors WHERE model_id = ? ORDER BY keyframe_id", (model_id,))
         return np.fromiter((r[0] for r in rows), dtype=np.int64)
 
+    def vectors_changes(self, model_id: str) -> int | None:
+        """A counter bumped by every insert/delete of this model's vectors (migration 6's triggers)."""
+        value = self.meta_get(f"vectors_changes:{model_id}")
+        return int(value) if value is not None else None
+
+    def vector_count(self, model_id: str) -> int:
+        return self.conn.execute("SELECT count(*) FROM vectors WHERE model_id = ?", (model_id,)).fetchone()[0]
+
     def iter_vectors(self, model_id: str, dim: int, ids: np.ndarray | None = None, batch: int = 50_000
                      ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """(ids, vectors) in batches; all of a model's vectors, or only `ids`."""

@@ -39,7 +39,8 @@ def cmd_export(args) -> int:
 
             preset = library_model(catalog)
             hits = search(catalog, OpenClipEmbedder(preset, device=settings.embed.device), args.query,
-                          limit=args.limit or settings.search.limit, oversample=settings.search.oversample)
+                          limit=args.limit or settings.search.limit, oversample=settings.search.oversample,
+                          index_settings=settings.index)
             warning = None if preset.semantic else NOT_SEMANTIC.format(name=preset.name)
             items = items_from_hits(catalog, hits)
         else:

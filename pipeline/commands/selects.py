@@ -23,7 +23,8 @@ def query_clip_ids(catalog, settings, text: str, device: str | None) -> tuple[se
 
     preset = library_model(catalog)
     hits = search(catalog, OpenClipEmbedder(preset, device=device or settings.embed.device), text,
-                  limit=settings.search.limit, oversample=settings.search.oversample)
+                  limit=settings.search.limit, oversample=settings.search.oversample,
+                  index_settings=settings.index)
     return {h.clip_id for h in hits}, (None if preset.semantic else NOT_SEMANTIC.format(name=preset.name))
 
 

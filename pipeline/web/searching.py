@@ -15,6 +15,7 @@ import faiss
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .. import index_kinds as kinds
 from ..errors import DailiesError, UsageError
 from ..search import NOT_SEMANTIC, rank_shots
 from .state import WebState
@@ -101,7 +102,9 @@ class _Subset:
 
     def __init__(self, vi, ids: list[int]):
         self._vi = vi
-        self._params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64)))
+        self._selector = faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64))  # kept alive with the params
+        self._params = kinds.search_params(vi.spec, vi.settings) or faiss.SearchParameters()
+        self._params.sel = self._selector
         self.ntotal = min(len(ids), vi.ntotal)
 
     def search(self, queries: np.ndarray, k: int):

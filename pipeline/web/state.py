@@ -162,6 +162,6 @@ class WebState:
         sig = (model_id, *cat.vector_signature(model_id))
         with self._index_lock:
             if self._index is None or self._index_sig != sig:
-                self._index, _ = index_stage.sync(cat, model_id, dim, save=False)
+                self._index, _ = index_stage.sync(cat, model_id, dim, save=False, settings=self.settings.index)
                 self._index_sig = sig
             return self._index
