@@ -141,7 +141,12 @@ def cmd_shots(args) -> int:
     result = analyze_file(info, settings, with_keyframes=False)
     data = result.shots_json()
     human = "\n".join(f"{s.index:4d}  {s.start_tc} - {s.end_tc}  frames {s.start_frame}-{s.end_frame}"
-                      for s in result.shots)
+                      f"  confidence {s.confidence:.2f}" for s in result.shots)
+    for g in result.gradual:
+        human += f"\n      {g.kind} frames {g.first}-{g.last}  confidence {g.confidence:.2f}"
+    if args.verbose:
+        for frame, why in sorted(result.rejected.items()):
+            human += f"\n      not a cut at frame {frame}: {why}"
     _emit(args, data, f"{info.path}: {len(result.shots)} shot(s) at {data['fps']} fps\n{human}")
     return 0
 

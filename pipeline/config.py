@@ -24,6 +24,8 @@ CONFIG_DIR = Path(os.environ.get("DAILIES_CONFIG_DIR", Path(__file__).resolve().
 class AnalysisSettings:
     short_side: int = 256
     max_long_side: int = 640
+    detect_short_side: int = 64
+    fast_decode: bool = True
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,34 @@ class ShotSettings:
     threshold: float = 27.0
     adaptive_threshold: float = 3.0
     min_scene_len: int = 15
+    motion_ratio: float = 2.0
+    motion_window: int = 2
+    flash_frames: int = 3
+    flash_similarity: float = 0.5
+    gradual: bool = True
+    dissolve_min_frames: int = 8
+    dissolve_max_frames: int = 48
+    dissolve_threshold: float = 20.0
+    blend_ratio: float = 0.25
+    dissolve_edge: float = 0.1
+    dissolve_rise: float = 0.6
+    fade_min_frames: int = 8
+    fade_min_step: float = 0.5
+    fade_max_step: float = 40.0
+    fade_min_change: float = 40.0
+    black_level: float = 24.0
+    white_level: float = 230.0
+    fade_floor: float = 2.0
+    dip_max_seconds: float = 0.5
+    min_contrast: float = 10.0
 
     def __post_init__(self):
         if self.detector not in ("content", "adaptive"):
             raise ConfigError(f"shots.detector must be 'content' or 'adaptive', not {self.detector!r}")
+        if self.dissolve_min_frames < 4 or self.dissolve_max_frames < self.dissolve_min_frames:
+            raise ConfigError("shots.dissolve_min_frames must be >= 4 and <= shots.dissolve_max_frames")
+        if self.flash_frames < 1 or self.motion_window < 1:
+            raise ConfigError("shots.flash_frames and shots.motion_window must be >= 1")
 
 
 @dataclass(frozen=True)

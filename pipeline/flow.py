@@ -127,7 +127,7 @@ def _analyze_stage(catalog: Catalog, clip_id: int, info: MediaInfo, content_hash
     rows = write_thumbnails(catalog.root, rel_dir, result.keyframes, settings.keyframes.jpeg_quality)
     with catalog.transaction():
         catalog.replace_analysis(clip_id, [s.to_json() for s in result.shots],
-                                 [(a, b, "gradual", 1.0) for a, b in result.gradual], rows)
+                                 [(g.first, g.last, g.kind, g.confidence) for g in result.gradual], rows)
         catalog.set_frame_count(clip_id, result.frame_count)
         catalog.record_stage(clip_id, "analyze", content_hash, key, "done", seconds=time.monotonic() - t0)
     for old in (catalog.root / "thumbs" / str(clip_id)).iterdir():

@@ -40,15 +40,16 @@ class KeyframeCollector:
         self.fps = fps
         self.settings = settings
         self.cap = cap
-        self.recent: collections.deque[Keyframe] = collections.deque(maxlen=recent)
-        self.sample: list[Keyframe] = []
+        self.recent: collections.deque = collections.deque(maxlen=recent)  # Frames
+        self.sample: list = []
         self.stride = 1
         self.shot_start = 0
         self.last = -1
         self.done: list[tuple[int, int, list[Keyframe]]] = []  # (start, end, keyframes)
 
-    def add(self, index: int, time: float, image: np.ndarray) -> None:
-        kf = Keyframe(index, time, image)
+    def add(self, frame) -> None:
+        """Keep `frame` (a pipeline.media.frames.Frame: index, time, image) as a candidate."""
+        kf, index = frame, frame.index
         self.recent.append(kf)
         if (index - self.shot_start) % self.stride == 0:
             self.sample.append(kf)
@@ -62,7 +63,7 @@ class KeyframeCollector:
         if at <= self.shot_start:
             return
         self._close(self.shot_start, at - 1)
-        self.sample = [kf for kf in self.recent if kf.frame >= at]
+        self.sample = [kf for kf in self.recent if kf.index >= at]
         self.stride = 1
         self.shot_start = at
 
@@ -73,8 +74,8 @@ class KeyframeCollector:
         return self.done
 
     def _close(self, start: int, end: int) -> None:
-        pool = {kf.frame: kf for kf in self.sample if start <= kf.frame <= end}
-        pool.update({kf.frame: kf for kf in self.recent if start <= kf.frame <= end})
+        pool = {kf.index: kf for kf in self.sample if start <= kf.index <= end}
+        pool.update({kf.index: kf for kf in self.recent if start <= kf.index <= end})
         if not pool:
             raise RuntimeError(f"no frame kept for shot {start}-{end}: keyframe buffer too small for detector lag")
         frames = sorted(pool)
@@ -83,7 +84,7 @@ class KeyframeCollector:
             best = min(frames, key=lambda f: abs(f - target))
             if best not in chosen:
                 chosen.append(best)
-        self.done.append((start, end, [pool[f] for f in sorted(chosen)]))
+        self.done.append((start, end, [Keyframe(f, pool[f].time, pool[f].image) for f in sorted(chosen)]))
 
 
 def encode_jpeg(image: np.ndarray, quality: int) -> bytes:

@@ -99,6 +99,12 @@ class Queries:
     def shots(self, clip_id: int) -> list[sqlite3.Row]:
         return self.conn.execute("SELECT * FROM shots WHERE clip_id = ? ORDER BY idx", (clip_id,)).fetchall()
 
+    def gradual(self, clip_id: int) -> list[sqlite3.Row]:
+        """A clip's gradual transitions (first_frame, last_frame, kind, confidence), in order."""
+        return self.conn.execute(
+            "SELECT first_frame, last_frame, kind, confidence FROM gradual WHERE clip_id = ? ORDER BY first_frame",
+            (clip_id,)).fetchall()
+
     def count_shots(self, clip_id: int) -> int:
         return self.conn.execute("SELECT count(*) FROM shots WHERE clip_id = ?", (clip_id,)).fetchone()[0]
 

@@ -70,7 +70,7 @@ def compute_file(job: FileJob) -> FileWork:
             rel_dir = f"thumbs/{job.clip_id}/{job.analyze_key}"
             rows = write_thumbnails(job.root, rel_dir, result.keyframes, job.settings.keyframes.jpeg_quality)
             out.analysis = {"shots": [s.to_json() for s in result.shots],
-                            "gradual": [(a, b, "gradual", 1.0) for a, b in result.gradual], "rows": rows,
+                            "gradual": [(g.first, g.last, g.kind, g.confidence) for g in result.gradual], "rows": rows,
                             "frame_count": result.frame_count, "seconds": time.monotonic() - t0}
             out.ran.append("analyze")
     except NotVideo as exc:
