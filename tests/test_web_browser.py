@@ -116,7 +116,11 @@ def test_search_open_play_from_in_point_and_keys(server, page, web_library):
     video = page.locator("video#player")
     wait_js(page, "document.getElementById('player').readyState >= 2")
     wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {start}) < {frame}")
-    assert page.locator("#tc").inner_text() == start_tc  # source timecode of the in-point
+    try:  # the source timecode of the in-point (redrawn once the seek has settled)
+        wait_js(page, f"document.getElementById('tc').textContent === {start_tc!r}", timeout=5)
+    except AssertionError:
+        state = video.evaluate("v => [v.paused, v.currentTime, v.seeking, v.readyState]")
+        raise AssertionError(f"TC {page.locator('#tc').inner_text()} != {start_tc} (video {state}, in-point {start})")
     shot(page, "shot")
 
     page.keyboard.press("l")  # play
