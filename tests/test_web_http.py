@@ -411,8 +411,10 @@ def test_circle_notes_and_pin_reject(client, web_library):
         setups = client.get("/api/selects").json()["setups"]
         mine = next(p for ps in setups.values() for p in ps if p["clip_id"] == clip_id)
         assert mine["override"] == "pin" and mine["rank"] == 1 and mine["circled"] is True and mine["factors"]
-        assert client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "reject"},
-                           params={"next": "//evil.example/"}, follow_redirects=False).headers["location"] == "/selects"
+        for bad in ("//evil.example/", "/\t/evil.example/", "/\\evil.example", "https://evil.example/"):
+            r = client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "reject"},
+                            params={"next": bad}, follow_redirects=False)
+            assert r.headers["location"] == "/selects", bad
         page = client.get("/selects")
         assert page.status_code == 200 and "Setup" in page.text and "rejected" in page.text
         assert client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "delete"}).status_code == 400

@@ -28,7 +28,9 @@ def _back(request: Request, default: str, payload: dict):
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(payload)
     target = request.query_params.get("next", "")
-    ok = target.startswith("/") and not target.startswith("//") and "\\" not in target
+    # a path on this server only: no scheme or host, nothing a browser would strip or turn into "//"
+    ok = (target.startswith("/") and not target.startswith("//") and "\\" not in target
+          and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target))
     return RedirectResponse(target if ok else default, status_code=303)
 
 
