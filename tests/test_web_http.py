@@ -474,3 +474,14 @@ def test_filters_work_on_an_ivf_index_too(web_library, tmp_path):
         kid, shot_id = rows(lib, "SELECT id, shot_id FROM keyframes ORDER BY id DESC LIMIT 1")[0]
         top = c.get("/api/search", params={"like": kid, "clip": "C003"}).json()["hits"][0]
         assert top["shot_id"] == shot_id and top["score"] == pytest.approx(1.0, abs=0.05)
+
+
+def test_sources_a_browser_cannot_play_are_named_not_played():
+    from pipeline.web.routes.shots import playability
+
+    assert playability({"codec": "h264", "pix_fmt": "yuv420p"}) == (True, "")
+    ok, why = playability({"codec": "prores", "pix_fmt": "yuv422p10le"})
+    assert not ok and "prores" in why and "proxy" in why
+    ok, why = playability({"codec": "h264", "pix_fmt": "yuv422p10le"})
+    assert not ok and "yuv422p10le" in why
+    assert playability(None)[0] is False
