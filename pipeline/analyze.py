@@ -87,7 +87,9 @@ def analyze_frames(
     return Analysis(info, len(times), cuts, gradual, shots, keyframes, dict(result.cuts), dict(result.rejected))
 
 
-def analyze_file(info: MediaInfo, settings: Settings, with_keyframes: bool = True, progress=None) -> Analysis:
+def analyze_file(info: MediaInfo, settings: Settings, with_keyframes: bool = True, progress=None,
+                 extra_outputs: list[str] | None = None) -> Analysis:
+    """`extra_outputs`: more ffmpeg outputs (e.g. proxy encodes) fed by the same decode (see media/frames.py)."""
     a = settings.analysis
-    frames = stream_frames(info, a.short_side, a.max_long_side, fast_decode=a.fast_decode)
+    frames = stream_frames(info, a.short_side, a.max_long_side, extra_outputs=extra_outputs, fast_decode=a.fast_decode)
     return analyze_frames(info, frames, settings, with_keyframes, progress)

@@ -21,6 +21,8 @@ log = logging.getLogger("dailies")
 EPILOG = textwrap.dedent("""\
     examples:
       dailies ingest /Volumes/A001 /Volumes/B001           # the overnight job
+      dailies ingest /Volumes/A001 --proxies h264,dnxhr-lb --workers 2
+      dailies report --out /mnt/show/reports/day1         # the morning report (HTML + JSON)
       dailies ingest cards/ --model random-tiny            # plumbing test without CLIP weights
       dailies ingest /mnt/cards --executor ray --ray-address head:6379   # on a Ray cluster
       dailies shots A001C003.mov --json                    # shot list of one file, no library
@@ -60,76 +62,9 @@ def _tty(args) -> bool:
 # -- commands ------------------------------------------------------------------------------
 
 def cmd_ingest(args) -> int:
-    from models.clip import OpenClipEmbedder
-    from models.presets import resolve_model
+    from .ingest_cli import cmd_ingest as run
 
-    from .catalog import open_catalog
-    from .search import NOT_SEMANTIC
-
-    settings = _settings(args).replace("embed", model=args.model, device=args.device)
-    e = settings.embed
-    allow = e.allow_download or os.environ.get("DAILIES_ALLOW_DOWNLOAD") == "1"
-    preset = None if args.no_embed else resolve_model(e.model)
-    catalog = open_catalog(_library(args))
-    if preset and not preset.semantic:
-        log.warning(NOT_SEMANTIC.format(name=preset.name))
-
-    def make_embedder(p):
-        return OpenClipEmbedder(p, device=e.device, allow_download=allow, batch_size=e.batch_size,
-                                precision=e.precision, threads=e.cpu_threads)
-
-    bars = {}
-
-    def progress_factory(cand):
-        if not _tty(args):
-            return None
-        from tqdm import tqdm
-
-        bar = tqdm(desc=cand.path.name[:30], unit="fr", leave=False, file=sys.stderr)
-        def update(n, bar=bar):
-            bar.n = n
-            bar.refresh()
-        update.close = bar.close
-        return update
-
-    def on_file(i, total, outcome):
-        if "all" not in bars and _tty(args):
-            from tqdm import tqdm
-
-            bars["all"] = tqdm(total=total, desc="files", unit="file", file=sys.stderr)
-        if "all" in bars:
-            bars["all"].update(1)
-        if outcome.status == "failed":
-            print(f"error: {outcome.message}", file=sys.stderr)
-        elif outcome.status == "skipped" and args.verbose and not args.json:
-            print(f"note: {outcome.message}", file=sys.stderr)
-
-    from .executors import get_executor
-
-    run_ingest = get_executor(args.executor)
-    try:
-        report = run_ingest(catalog, args.paths, settings, preset, make_embedder, on_file, progress_factory,
-                            address=args.ray_address)
-    finally:
-        if "all" in bars:
-            bars["all"].close()
-        catalog.close()
-    data = report.to_json()
-    if preset and not preset.semantic:
-        data["warning"] = NOT_SEMANTIC.format(name=preset.name)
-    s = data["summary"]
-    lines = [f"{s['ok']} clip(s) ingested, {s['failed']} failed, {s['skipped']} skipped (not video, -v lists them); "
-             f"{data['work_done']} stage run(s) in {report.seconds:.1f}s; library {catalog.root}"]
-    if report.index:
-        lines.append(f"index: {report.index['total']} keyframe vectors ({report.model})")
-    if report.embed_pending:
-        lines.append(f"embedding pending: {report.embed_pending}")
-    for f in report.failed:
-        lines.append(f"failed: {f.message}")
-    if "warning" in data:
-        lines.append(f"warning: {data['warning']}")
-    _emit(args, data, "\n".join(lines))
-    return report.exit_code
+    return run(args, _library(args), _settings)
 
 
 def cmd_shots(args) -> int:
@@ -190,6 +125,7 @@ def _stage_summary(stages: dict) -> str:
 
 def cmd_clips(args) -> int:
     from .catalog import open_catalog
+    from .report.data import editorial
 
     catalog = open_catalog(_library(args), create=False)
     try:
@@ -203,12 +139,14 @@ def cmd_clips(args) -> int:
                 "shots": catalog.count_shots(c["id"]),
                 "stages": {k: {"status": r["status"], "detail": r["detail"], "finished_at": r["finished_at"]}
                            for k, r in runs.items()},
+                **editorial(catalog, c),
             })
         model = catalog.meta_get("model")
     finally:
         catalog.close()
     human = "\n".join(
-        f"{c['status']:8s} {c['shots']:4d} shots  "
+        f"{c['status']:8s} {c['shots']:4d} shots  reel {c['reel'] or '-':8s} "
+        f"{(c['source_tc'] or {}).get('start') or '--:--:--:--'}  mhl:{c['mhl']['status'] or '-'}  "
         f"{_stage_summary(c['stages'])}  {c['path']}" for c in out)
     _emit(args, {"library": str(_library(args)), "model": model, "clips": out}, human or "library is empty")
     return 0
@@ -282,6 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local: this process; ray: per-file tasks and embedding actors on a Ray cluster")
     p.add_argument("--ray-address", metavar="ADDR",
                    help="Ray cluster to join (default [ray] address; none: a Ray instance on this machine)")
+    from .ingest_cli import add_arguments as add_ingest_arguments
+
+    add_ingest_arguments(p)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("shots", parents=[common], help="shot boundaries of one file (no library needed)",

@@ -137,6 +137,38 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class VerifySettings:
+    checksum: str = "xxh64"
+    write_mhl: bool = True
+
+    def __post_init__(self):
+        if self.checksum not in ("xxh64", "md5"):
+            raise ConfigError(f"verify.checksum must be 'xxh64' or 'md5', not {self.checksum!r}")
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    presets: str = ""
+    burnin: bool = False
+    burnin_items: str = "tc,clip,scene_take"
+    font: str = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
+
+    def preset_names(self) -> list[str]:
+        return [p.strip() for p in self.presets.split(",") if p.strip()]
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    workers: int = 2
+    watch_interval: float = 10.0
+    settle_seconds: float = 5.0
+
+    def __post_init__(self):
+        if self.workers < 1:
+            raise ConfigError(f"batch.workers must be at least 1, not {self.workers}")
+
+
+@dataclass(frozen=True)
 class RaySettings:
     address: str = ""
     local_cpus: int = 0
@@ -194,6 +226,9 @@ class Settings:
     embed: EmbedSettings = field(default_factory=EmbedSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    proxies: ProxySettings = field(default_factory=ProxySettings)
+    batch: BatchSettings = field(default_factory=BatchSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
     ray: RaySettings = field(default_factory=RaySettings)
     takes: TakeSettings = field(default_factory=TakeSettings)

@@ -23,3 +23,24 @@ def hash_file(path: str | os.PathLike, algorithm: str = "xxh64", progress: Calla
             if progress:
                 progress(len(block))
     return f"{algorithm}:{h.hexdigest()}"
+
+
+# Digests ascmhl may carry, by its names; c4 is not computed here (ascmhl verifies those itself).
+MHL_ALGORITHMS = {"xxh64": xxhash.xxh64, "xxh3": xxhash.xxh3_64, "xxh128": xxhash.xxh3_128,
+                  "md5": hashlib.md5, "sha1": hashlib.sha1}
+
+
+def hash_many(path: str | os.PathLike, algorithms: list[str], progress: Callable[[int], None] | None = None
+              ) -> dict[str, str]:
+    """Several digests of one file from a single read: {algorithm: hex digest}."""
+    unknown = [a for a in algorithms if a not in MHL_ALGORITHMS]
+    if unknown:
+        raise ValueError(f"unknown hash {unknown[0]!r}; known: {', '.join(MHL_ALGORITHMS)}")
+    hashers = {a: MHL_ALGORITHMS[a]() for a in dict.fromkeys(algorithms)}
+    with open(path, "rb") as fh:
+        while block := fh.read(BLOCK):
+            for h in hashers.values():
+                h.update(block)
+            if progress:
+                progress(len(block))
+    return {a: h.hexdigest() for a, h in hashers.items()}

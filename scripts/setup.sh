@@ -35,6 +35,15 @@ fi
   | grep -v "^WARNING: Location .* is ignored" || true
 .venv/bin/python -c "import pipeline, models, open_clip, faiss, scenedetect" \
   || { echo "setup: the Python environment is incomplete; see the pip output above" >&2; exit 1; }
+# ascmhl (ASC MHL manifests) lives in its own small venv: it pins click 8.1, which huggingface_hub 2.x
+# (pulled in by open_clip) refuses. Dailies runs it as a command (pipeline/verify.py finds .venv-mhl).
+if [ ! -x .venv-mhl/bin/ascmhl ]; then
+  "$PY" -m venv .venv-mhl
+  .venv-mhl/bin/python -m pip install -q --disable-pip-version-check "ascmhl>=1.2,<2" 2>&1 \
+    | grep -v "^WARNING: Location .* is ignored" || true
+fi
+.venv-mhl/bin/ascmhl --version >/dev/null \
+  || { echo "setup: ascmhl did not install into .venv-mhl; see the pip output above" >&2; exit 1; }
 if ! command -v ffmpeg >/dev/null 2>&1; then
   .venv/bin/python -m pip install -q "imageio-ffmpeg>=0.5"
 fi

@@ -12,6 +12,9 @@ from pipeline.cli import main
 import ray  # the `test` extra installs it: this test must not skip
 
 VOLATILE = {"added_at", "updated_at", "finished_at", "seconds", "at"}
+# What only the local executor (the overnight batch) records so far: checksums, MHL verification,
+# reel names from camera file names. The Ray executor does not do these yet (README, "Scale").
+LOCAL_ONLY = {"checksum", "hashes_json", "card", "mhl_status", "mhl_detail", "drop_frame", "reel", "reel_source"}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,9 @@ def dump(library) -> dict:
     out = {}
     for table in ["clips", "stage_runs", "shots", "gradual", "keyframes", "models", "meta", "events"]:
         rows = conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-        out[table] = [{k: r[k] for k in r.keys() if k not in VOLATILE} for r in rows]
+        if table == "events":
+            rows = [r for r in rows if r["stage"] != "mhl"]
+        out[table] = [{k: r[k] for k in r.keys() if k not in VOLATILE | LOCAL_ONLY} for r in rows]
     out["vectors"] = {(r[0], r[1]): np.frombuffer(r[2], np.float32)
                       for r in conn.execute("SELECT keyframe_id, model_id, vector FROM vectors")}
     return out

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import CatalogError
 from .migrations import MIGRATIONS
+from .overnight import OvernightQueries
 from .queries import Queries
 from .web_queries import WebQueries
 from .workflow import WorkflowQueries
@@ -15,7 +16,7 @@ from .workflow import WorkflowQueries
 CATALOG_NAME = "catalog.sqlite"
 
 
-class Catalog(Queries, WebQueries, WorkflowQueries):
+class Catalog(Queries, OvernightQueries, WebQueries, WorkflowQueries):
     def __init__(self, conn: sqlite3.Connection, root: Path):
         self.conn = conn
         self.root = root

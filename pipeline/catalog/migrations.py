@@ -90,6 +90,50 @@ CREATE TABLE events (
     message TEXT NOT NULL
 );
 """),
+    (3, "overnight: checksums, cards and MHL status, proxies, batch runs", """
+-- 'md5:...' or 'xxh64:...': the requested algorithm
+ALTER TABLE clips ADD COLUMN checksum TEXT;
+-- every digest computed while reading: {"xxh64": "...", "md5": "..."}
+ALTER TABLE clips ADD COLUMN hashes_json TEXT;
+-- folder the clip was verified in (MHL root)
+ALTER TABLE clips ADD COLUMN card TEXT;
+-- verified | recorded | mismatch | pending | not-recorded
+ALTER TABLE clips ADD COLUMN mhl_status TEXT;
+ALTER TABLE clips ADD COLUMN mhl_detail TEXT;
+ALTER TABLE clips ADD COLUMN drop_frame INTEGER;
+-- metadata | filename | NULL (no reel)
+ALTER TABLE clips ADD COLUMN reel_source TEXT;
+CREATE TABLE cards (
+    path TEXT PRIMARY KEY,
+    mhl_status TEXT NOT NULL,                        -- written | verified | mismatch | missing | failed | off
+    algorithm TEXT,
+    generation TEXT,                                 -- the .mhl file of the last generation written
+    detail TEXT,
+    missing_json TEXT,                               -- files the card's MHL lists that are not on disk
+    checked_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE proxies (
+    clip_id INTEGER NOT NULL REFERENCES clips(id) ON DELETE CASCADE,
+    preset TEXT NOT NULL,
+    path TEXT NOT NULL,                              -- relative to the library folder
+    frame_count INTEGER NOT NULL,
+    start_tc TEXT,
+    reel TEXT,
+    bytes INTEGER NOT NULL,
+    seconds REAL,
+    finished_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (clip_id, preset)
+);
+CREATE TABLE batch_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    started_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    finished_at TEXT,
+    status TEXT NOT NULL DEFAULT 'running',          -- running | done | interrupted (a killed run stays 'running')
+    argv_json TEXT,
+    log_path TEXT,
+    summary_json TEXT
+)
+"""),
     # 4 (issue 5): takes, tags, take measurements, editor overrides of proposed selects.
     (4, "takes, tags, select overrides", """
 CREATE TABLE takes (

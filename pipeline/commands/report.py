@@ -1,0 +1,39 @@
+"""`dailies report [--day DATE|all] --out DIR`: the morning report (HTML + JSON + contact sheets)."""
+
+from __future__ import annotations
+
+import re
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("report", parents=[common], help="morning report: HTML page + JSON + contact sheets",
+                       epilog="example: dailies report --day 2026-11-26 --out /mnt/show/reports/day12")
+    p.add_argument("--day", metavar="YYYY-MM-DD|all",
+                   help="clips first catalogued on this day (UTC); default the latest day; 'all' for every clip")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for report.html, report.json, images")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from ..catalog import open_catalog
+    from ..cli import _emit, _library, _settings
+    from ..errors import UsageError
+    from ..report.build import build_report
+
+    if args.day and args.day != "all" and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.day):
+        raise UsageError(f"--day {args.day}: give a date as YYYY-MM-DD, or 'all'")
+    settings = _settings(args)
+    catalog = open_catalog(_library(args), create=False)
+    try:
+        data = build_report(catalog, Path(args.out), args.day, settings.proxies.font)
+    finally:
+        catalog.close()
+    t = data["totals"]
+    human = [f"report for {data['day']}: {t['clips']} clip(s), {t['failed']} failed, {len(data['warnings'])} warning(s)"
+             f" -> {Path(args.out).resolve() / 'report.html'}"]
+    human += [f"failure: {f.get('clip') or f.get('card')}: {f['message']}" for f in data["failures"]]
+    _emit(args, {"out": str(Path(args.out).resolve()), "html": "report.html", "json": "report.json", **data},
+          "\n".join(human))
+    return 1 if data["failures"] else 0

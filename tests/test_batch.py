@@ -1,0 +1,208 @@
+"""The overnight batch: killed mid-way it resumes and finishes (each clip done once, no duplicate rows, no
+half-written proxy counted); --watch picks up new cards; the morning report lists every clip and failure."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from overnight_helpers import camera_clip, ffprobe, video
+from pipeline.batch import run_batch, watch
+from pipeline.catalog import open_catalog
+from pipeline.cli import main
+from pipeline.config import load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+PRESETS = "h264,prores-proxy"
+
+
+def _done_clips(lib: Path) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{lib / 'catalog.sqlite'}?mode=ro", uri=True, timeout=1)
+        n = conn.execute("SELECT count(*) FROM stage_runs WHERE stage = 'proxy:prores-proxy' AND status = 'done'"
+                         ).fetchone()[0]
+        conn.close()
+        return n
+    except sqlite3.Error:
+        return 0
+
+
+def test_killed_batch_resumes_and_finishes_every_clip_once(tmp_path):
+    card = tmp_path / "A003"
+    card.mkdir()
+    names = [f"A003C00{i}_220316_R3EF.mov" for i in range(1, 5)]
+    for n in names:
+        camera_clip(card / n, "24000/1001", 72, "01:00:00:00", size="320x180")
+    lib = tmp_path / "lib"
+    argv = [sys.executable, "-m", "pipeline.cli", "ingest", str(card), "--library", str(lib), "--no-embed",
+            "--proxies", PRESETS, "--workers", "1", "--json"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    partial_seen = False
+    while time.monotonic() < deadline and proc.poll() is None:
+        if _done_clips(lib) >= 2 and list(lib.rglob("*.part")):
+            partial_seen = True
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    assert partial_seen, "the batch finished before it could be killed mid-file"
+    done_before = _done_clips(lib)
+    assert 2 <= done_before < len(names)
+    conn = sqlite3.connect(lib / "catalog.sqlite")
+    # the half-written proxy is on disk under its temporary name but not in the catalog
+    assert conn.execute("SELECT count(*) FROM proxies WHERE path LIKE '%.part'").fetchone()[0] == 0
+    assert conn.execute("SELECT status FROM batch_runs").fetchall() == [("running",)]  # killed: never finished
+    conn.close()
+
+    second = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    report = json.loads(second.stdout)
+    ran = {Path(f["path"]).name: f["ran"] for f in report["files"]}
+    redone = [n for n in names if ran[n]]
+    assert len(redone) == len(names) - done_before  # the finished clips were not touched again
+    for n in redone:
+        assert "proxy:h264" in ran[n] and "proxy:prores-proxy" in ran[n]
+
+    conn = sqlite3.connect(lib / "catalog.sqlite")
+    assert conn.execute("SELECT count(*), count(DISTINCT path) FROM clips").fetchone() == (4, 4)
+    assert conn.execute("SELECT count(*) FROM proxies").fetchone()[0] == 8
+    assert conn.execute("SELECT count(*) FROM (SELECT clip_id, idx FROM shots GROUP BY 1, 2 HAVING count(*) > 1)"
+                        ).fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM shots").fetchone()[0] == 8  # two shots per clip
+    assert [r[0] for r in conn.execute("SELECT status FROM batch_runs ORDER BY id")] == ["running", "done"]
+    for path, frames in conn.execute("SELECT path, frame_count FROM proxies"):
+        out = ffprobe(lib / path, count=True)
+        assert int(video(out)["nb_read_frames"]) == frames == 72
+    assert not list(lib.rglob("*.part"))
+    logs = list((lib / "logs").glob("ingest-*.log"))
+    assert len(logs) == 2 and "done" in max(logs, key=lambda p: p.stat().st_mtime).read_text()
+
+
+def test_watch_picks_up_a_new_card(tmp_path):
+    shoot = tmp_path / "shoot"
+    (shoot / "A001").mkdir(parents=True)
+    camera_clip(shoot / "A001" / "A001C001_220317_R1AA.mov", "25", 10, "01:00:00:00")
+    settings = load_settings().replace("batch", watch_interval=0.0, settle_seconds=0.0)
+    catalog = open_catalog(tmp_path / "lib")
+    runs = []
+
+    def run(paths):
+        runs.append(sorted(Path(p).name for p in paths))
+        run_batch(catalog, paths, settings)
+
+    def sleep(_):
+        if len(runs) == 1 and not (shoot / "B001").exists():  # a second card lands while we watch
+            (shoot / "B001").mkdir()
+            camera_clip(shoot / "B001" / "B001C001_220317_R1BB.mov", "25", 10, "02:00:00:00")
+
+    try:
+        watch(catalog, [str(shoot)], settings, run, stop=lambda: len(runs) >= 2, sleep=sleep)
+        assert runs == [["A001"], ["B001"]]
+        assert [Path(c["path"]).name for c in catalog.clips()] == ["A001C001_220317_R1AA.mov", "B001C001_220317_R1BB.mov"]
+        assert {c["path"].rsplit("/", 1)[1]: c["mhl_status"] for c in catalog.cards()} == {"A001": "written", "B001": "written"}
+    finally:
+        catalog.close()
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.clips, self.failures, self.images, self.text = [], 0, [], []
+        self.links = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "tr" and "clip" in (a.get("class") or "").split():
+            self.clips.append(a["data-clip-id"])
+        if tag == "div" and "failure" in (a.get("class") or "").split():
+            self.failures += 1
+        if tag == "img":
+            self.images.append(a["src"])
+        if tag == "a":
+            self.links.append(a["href"])
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_report_lists_every_clip_and_every_failure(tmp_path, capsys):
+    card = tmp_path / "A004"
+    card.mkdir()
+    for i in (1, 2):
+        camera_clip(card / f"A004C00{i}_220318_R4GH.mov", "30000/1001", 40, "01:00:00;00")
+    (card / "A004C003_220318_R4GH.mov").write_text("a truncated copy, not a movie\n" * 10)
+    lib = tmp_path / "lib"
+    assert main(["ingest", str(card), "--library", str(lib), "--no-embed", "--proxies", "h264"]) == 1
+    out = tmp_path / "report"
+    capsys.readouterr()
+    assert main(["report", "--library", str(lib), "--out", str(out)]) == 1
+    html = (out / "report.html").read_text()
+    page = _Page()
+    page.feed(html)
+    data = json.loads((out / "report.json").read_text())
+    assert len(page.clips) == len(data["clips"]) == 3
+    assert page.failures == len(data["failures"]) == 1
+    assert "A004C003_220318_R4GH.mov" in data["failures"][0]["clip"]
+    text = " ".join(page.text)
+    for name in ("A004C001_220318_R4GH.mov", "A004C002_220318_R4GH.mov", "A004C003_220318_R4GH.mov"):
+        assert name in text
+    assert "01:00:00;00 / 01:00:01;09" in text  # source TC in / out of a 40-frame 29.97 DF clip
+    assert "http://" not in html and "https://" not in html  # nothing fetched from the network
+    assert page.images and all((out / src).is_file() for src in page.images + page.links)
+    ok = [c for c in data["clips"] if c["status"] == "ok"]
+    assert all(c["shots"] == 2 and c["reel"] == "A004" and c["proxies"] and c["mhl"]["status"] == "verified"
+               and c["checksum"].startswith("xxh64:") and (out / c["contact_sheet"]).is_file() for c in ok)
+    assert data["totals"]["clips"] == 3 and data["totals"]["failed"] == 1
+
+
+@pytest.mark.parametrize("day", ["2001-01-01"])
+def test_report_of_a_day_without_clips_is_empty_not_an_error(tmp_path, capsys, day):
+    card = tmp_path / "A005"
+    card.mkdir()
+    camera_clip(card / "A005C001.mov", "25", 10)
+    lib = tmp_path / "lib"
+    assert main(["ingest", str(card), "--library", str(lib), "--no-embed"]) == 0
+    assert main(["report", "--library", str(lib), "--out", str(tmp_path / "r"), "--day", day]) == 0
+    assert json.loads((tmp_path / "r" / "report.json").read_text())["clips"] == []
+    assert main(["report", "--library", str(lib), "--out", str(tmp_path / "r"), "--day", "yesterday"]) == 2
+
+
+def test_ctrl_c_stops_the_workers_leaves_no_partial_file_and_a_rerun_finishes(tmp_path):
+    from pipeline.batch import Observer
+
+    card = tmp_path / "A006"
+    card.mkdir()
+    for i in range(1, 5):
+        camera_clip(card / f"A006C00{i}.mov", "25", 60, "01:00:00:00")
+    settings = load_settings().replace("batch", workers=2)
+
+    class CtrlC(Observer):
+        def file_done(self, index, total, outcome):
+            raise KeyboardInterrupt  # the user presses Ctrl-C after the first file
+
+    catalog = open_catalog(tmp_path / "lib")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_batch(catalog, [str(card)], settings, proxies=["h264"], observer=CtrlC())
+        assert [r["status"] for r in catalog.batch_runs()] == ["interrupted"]
+        deadline = time.monotonic() + 20  # the other worker stops at its next progress report
+        while list((tmp_path / "lib").rglob("*.part")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not list((tmp_path / "lib").rglob("*.part"))
+        done = {c["path"] for c in catalog.clips() if catalog.proxies(c["id"])}
+        assert 1 <= len(done) < 4
+        report = run_batch(catalog, [str(card)], settings, proxies=["h264"])
+        assert sorted(f.path for f in report.files if f.ran) == sorted(str(p) for p in card.glob("*.mov")
+                                                                       if str(p) not in done)
+        assert all(len(catalog.proxies(c["id"])) == 1 for c in catalog.clips())
+    finally:
+        catalog.close()

@@ -1,0 +1,134 @@
+"""Every proxy preset keeps the relink keys (clip name, source TC, reel), the frame count, the display
+aspect, the rotation and the audio -- checked with ffprobe on the files, not with our own reader."""
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from overnight_helpers import audio, camera_clip, ffprobe, tags, video
+from pipeline.cli import main
+from pipeline.transcode import list_presets
+
+PRESETS = ["h264", "dnxhr-lb", "prores-proxy"]
+# name -> (rate, frames, start TC, expected reel, audio, extra ffmpeg args, expected display w:h)
+CLIPS = {
+    "A001C001_220314_R1AB.mov": ("24000/1001", 30, "01:00:00:00", "A001", True, [], (320, 180)),
+    "A001C002_220314_R1AB.mov": ("30000/1001", 36, "01:00:00;00", "A001", False, [], (320, 180)),
+    # anamorphic 2:1 pixels: displayed 640x180 -> square-pixel proxy of that aspect
+    "A001C003_220314_R1AB.mov": ("25", 20, "10:00:00:00", "A001", False, ["-aspect", "32:9"], (640, 180)),
+    # a phone clip shot upright: rotation in the display matrix -> the proxy is upright, 270x480
+    # (DNxHR needs at least 256 pixels of width)
+    "B002_C005_0314AB_001.mov": ("30000/1001", 20, "23:59:59;28", "B002", True,
+                                 "rotate=90", (270, 480)),
+    # the file's own reel name wins over the naming convention
+    "A001C009_220314_R1AB.mov": ("24000/1001", 20, "01:00:00:00", "TAPE42", False,
+                                 ["-metadata:s:v:0", "reel_name=TAPE42"], (320, 180)),
+}
+
+
+@pytest.fixture(scope="module")
+def proxied(tmp_path_factory):
+    card = tmp_path_factory.mktemp("cards") / "A001"
+    card.mkdir()
+    for name, (rate, frames, tc, _reel, has_audio, extra, _size) in CLIPS.items():
+        rotate = int(extra.split("=")[1]) if isinstance(extra, str) else 0
+        camera_clip(card / name, rate, frames, tc, has_audio, extra=[] if rotate else extra, rotate=rotate,
+                    size="480x270" if rotate else "320x180")
+    lib = tmp_path_factory.mktemp("lib")
+    code = main(["ingest", str(card), "--library", str(lib), "--no-embed", "--proxies", ",".join(PRESETS),
+                 "--burnin", "--json"])
+    assert code == 0
+    return card, lib
+
+
+def test_presets_are_data():
+    assert set(PRESETS) <= set(list_presets())
+
+
+def test_every_proxy_keeps_timecode_reel_frames_aspect_rotation_and_audio(proxied, capsys):
+    card, lib = proxied
+    capsys.readouterr()
+    assert main(["clips", "--library", str(lib), "--json"]) == 0
+    clips = {Path(c["path"]).name: c for c in json.loads(capsys.readouterr().out)["clips"]}
+    assert set(clips) == set(CLIPS)
+    for name, (rate, frames, tc, reel, has_audio, _extra, (dw, dh)) in CLIPS.items():
+        src = ffprobe(card / name, count=True)
+        src_frames = int(video(src)["nb_read_frames"])
+        assert src_frames == frames
+        c = clips[name]
+        assert c["reel"] == reel and c["source_tc"]["start"] == tc
+        assert c["source_tc"]["drop_frame"] == (";" in tc)
+        assert sorted(p["preset"] for p in c["proxies"]) == sorted(PRESETS)
+        for p in c["proxies"]:
+            path = Path(p["path"])
+            assert path.stem == Path(name).stem  # clip name kept: the relink key
+            out = ffprobe(path, count=True)
+            v = video(out)
+            assert tags(out, "timecode") == {tc}, (name, p["preset"])
+            assert tags(out, "reel_name") == {reel}, (name, p["preset"])
+            assert int(v["nb_read_frames"]) == src_frames, (name, p["preset"])
+            assert Fraction(v["r_frame_rate"]) == Fraction(rate)
+            sar = Fraction(v.get("sample_aspect_ratio", "1:1").replace(":", "/"))
+            assert sar in (0, 1)
+            assert (v["width"], v["height"]) == (dw, dh), (name, p["preset"])
+            assert not any("rotation" in sd for sd in v.get("side_data_list", []))
+            assert len(audio(out)) == (1 if has_audio else 0), (name, p["preset"])
+            if has_audio:
+                assert audio(out)[0]["channels"] == 2
+
+
+def test_no_partial_files_left_and_a_rerun_makes_nothing(proxied, capsys):
+    card, lib = proxied
+    assert not list(lib.rglob("*.part"))
+    capsys.readouterr()
+    code = main(["ingest", str(card), "--library", str(lib), "--no-embed", "--proxies", ",".join(PRESETS),
+                 "--burnin", "--json"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["work_done"] == 0
+
+
+def test_unknown_preset_is_a_usage_error(proxied, capsys):
+    card, lib = proxied
+    assert main(["ingest", str(card), "--library", str(lib), "--no-embed", "--proxies", "h265-hdr"]) == 2
+    assert "known: dnxhr-lb, h264, prores-proxy" in capsys.readouterr().err
+
+
+def test_our_probe_reads_tc_and_reel_back_from_mxf_and_mp4(proxied):
+    from pipeline.media.probe import probe
+
+    _card, lib = proxied
+    for ext in ("mxf", "mp4", "mov"):
+        info = probe(next(lib.glob(f"proxies/*/A001/A001C002_220314_R1AB.{ext}")))
+        assert (info.start_tc, info.reel) == ("01:00:00;00", "A001"), ext
+
+
+def test_burnin_filters_carry_drop_frame_timecode_at_the_clip_rate(tmp_path):
+    from pipeline.config import ProxySettings
+    from pipeline.media.probe import probe
+    from pipeline.transcode import load_preset, make_burnin, output_args
+
+    clip = camera_clip(tmp_path / "A001C004_x.mov", "30000/1001", 4, "01:00:00;00")
+    info = probe(clip)
+    burnin = make_burnin(ProxySettings(burnin=True), info, {"scene": "12A", "take": "3"})
+    vf = output_args(load_preset("h264"), info, tmp_path / "o.mp4", "A001", burnin)
+    vf = vf[vf.index("-vf") + 1]
+    assert r"timecode='01\:00\:00\;00':rate=30000/1001" in vf
+    assert "text='A001C004_x'" in vf and "text='Sc 12A Tk 3'" in vf
+    with pytest.raises(Exception, match="fonts-dejavu-core"):
+        output_args(load_preset("h264"), info, tmp_path / "o.mp4", "A001",
+                    make_burnin(ProxySettings(burnin=True, font="/nonexistent.ttf"), info, {}))
+
+
+def test_burnin_scene_take_from_camera_tags_else_from_the_file_name(tmp_path):
+    from types import SimpleNamespace
+
+    from pipeline.config import load_settings
+    from pipeline.work import _scene_take
+
+    settings = load_settings().replace("proxies", burnin=True)
+    named = camera_clip(tmp_path / "A001C005_Sc12A_T3.mov", "25", 4)
+    assert _scene_take(SimpleNamespace(settings=settings, path=str(named))) == {"scene": "12A", "take": "3"}
+    tagged = camera_clip(tmp_path / "A001C005_Sc12A_T3b.mov", "25", 4, extra=["-movflags", "use_metadata_tags", "-metadata", "scene=40", "-metadata", "take=7"])
+    assert _scene_take(SimpleNamespace(settings=settings, path=str(tagged))) == {"scene": "40", "take": "7"}
