@@ -136,7 +136,9 @@ def test_search_open_play_from_in_point_and_keys(server, page, web_library):
     page.keyboard.press("ArrowRight")
     page.keyboard.press("i")
     wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {start + 2 * frame}) < {frame}")
-    assert page.locator("#mark-in").inner_text() == page.locator("#tc").inner_text() != start_tc
+    # the display is redrawn when the seek has finished ('seeked'); the mark is taken from the playhead at once
+    wait_js(page, "document.getElementById('tc').textContent === document.getElementById('mark-in').textContent")
+    assert page.locator("#mark-in").inner_text() != start_tc
     page.keyboard.press("End")
     page.keyboard.press("o")
     assert page.locator("#mark-out").inner_text() != page.locator("#mark-in").inner_text()

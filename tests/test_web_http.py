@@ -184,19 +184,41 @@ def test_a_tampered_catalog_path_cannot_escape_the_library(web_library, tmp_path
         assert c.get(f"/media/keyframe/{kid}").status_code == 404
 
 
-def test_clip_video_supports_range_requests(client, web_library):
-    clip_id, path = rows(web_library, "SELECT id, path FROM clips WHERE status = 'ok' ORDER BY id LIMIT 1")[0]
-    size = len(open(path, "rb").read())
+def test_clip_video_is_the_h264_proxy_with_range_requests(client, web_library):
+    clip_id, proxy = rows(web_library, "SELECT clip_id, path FROM proxies WHERE preset = 'h264' ORDER BY clip_id LIMIT 1")[0]
+    data = (web_library / proxy).read_bytes()
     full = client.get(f"/media/clip/{clip_id}")
-    assert full.status_code == 200 and full.headers["accept-ranges"] == "bytes" and len(full.content) == size
+    assert full.status_code == 200 and full.headers["accept-ranges"] == "bytes" and full.content == data
+    assert full.headers["content-type"] == "video/mp4"
     part = client.get(f"/media/clip/{clip_id}", headers={"Range": "bytes=100-199"})
-    assert part.status_code == 206 and part.headers["content-range"] == f"bytes 100-199/{size}"
-    assert part.content == full.content[100:200]
+    assert part.status_code == 206 and part.headers["content-range"] == f"bytes 100-199/{len(data)}"
+    assert part.content == data[100:200]
     tail = client.get(f"/media/clip/{clip_id}", headers={"Range": "bytes=-50"})
-    assert tail.status_code == 206 and tail.content == full.content[-50:]
-    assert client.get(f"/media/clip/{clip_id}", headers={"Range": f"bytes={size + 10}-"}).status_code == 416
+    assert tail.status_code == 206 and tail.content == data[-50:]
+    assert client.get(f"/media/clip/{clip_id}", headers={"Range": f"bytes={len(data) + 10}-"}).status_code == 416
+    assert client.get("/api/shot/1").json()["media_kind"] == "proxy h264"
     failed = rows(web_library, "SELECT id FROM clips WHERE status = 'failed'")[0][0]
     assert client.get(f"/media/clip/{failed}").status_code == 404
+
+
+def test_without_a_usable_proxy_the_source_is_served(web_library, tmp_path):
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    (tmp_path / "outside.mp4").write_bytes(b"not in the library")
+    conn = sqlite3.connect(lib / "catalog.sqlite")
+    first, second = [r[0] for r in conn.execute("SELECT clip_id FROM proxies ORDER BY clip_id LIMIT 2")]
+    conn.execute("DELETE FROM proxies WHERE clip_id = ?", (first,))
+    conn.execute("UPDATE proxies SET path = '../outside.mp4' WHERE clip_id = ?", (second,))
+    conn.commit()
+    with TestClient(create_app(lib, settings()), base_url=BASE) as c:
+        for clip_id in (first, second):
+            path = conn.execute("SELECT path FROM clips WHERE id = ?", (clip_id,)).fetchone()[0]
+            r = c.get(f"/media/clip/{clip_id}", headers={"Range": "bytes=0-99"})
+            assert r.status_code == 206 and r.headers["content-type"] == "video/quicktime"
+            assert r.content == open(path, "rb").read()[:100]
+        shot = conn.execute("SELECT id FROM shots WHERE clip_id = ? LIMIT 1", (first,)).fetchone()[0]
+        assert c.get(f"/api/shot/{shot}").json()["media_kind"] == "source"
+    conn.close()
 
 
 # -- uploads --------------------------------------------------------------------------------------

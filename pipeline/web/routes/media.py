@@ -1,4 +1,5 @@
-"""Media by catalog id only: keyframe JPEGs and clip video (HTTP range requests, so seeking works).
+"""Media by catalog id only: keyframe JPEGs and clip video (HTTP range requests, so seeking works);
+the video is the clip's H.264 proxy when there is one, else the camera source.
 
 No path ever comes from the request: ids are integers looked up in the catalog, and the file the
 catalog names must lie inside the library (thumbnails) or be a catalogued clip (video).
@@ -15,8 +16,19 @@ from fastapi.responses import FileResponse
 
 router = APIRouter()
 Id = Annotated[int, P(ge=1)]
+BROWSER_PROXY = "h264"  # configs/transcode/h264.toml: H.264 MP4 made for review; preferred over the source
 VIDEO_TYPES = {".mov": "video/quicktime", ".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm",
                ".mkv": "video/x-matroska", ".mxf": "application/mxf"}
+
+
+def browser_proxy(state, clip_id: int) -> Path | None:
+    """The clip's H.264 review proxy when one was made (`dailies ingest --proxies h264`) and is in the library."""
+    for row in state.reader().proxies(clip_id):
+        if row["preset"] == BROWSER_PROXY:
+            path = (state.root / row["path"]).resolve()
+            if path.is_relative_to(state.root) and path.is_file():
+                return path
+    return None
 
 
 @router.get("/media/keyframe/{keyframe_id}")
@@ -33,9 +45,13 @@ def keyframe(request: Request, keyframe_id: Id):
 
 @router.get("/media/clip/{clip_id}")
 def clip_video(request: Request, clip_id: Id):
-    clip = request.app.state.dailies.reader().clip(clip_id)
+    state = request.app.state.dailies
+    clip = state.reader().clip(clip_id)
     if clip is None or clip["status"] != "ok":
         raise HTTPException(404, f"no playable clip {clip_id}")
+    proxy = browser_proxy(state, clip_id)
+    if proxy is not None:
+        return FileResponse(proxy, media_type="video/mp4", headers={"cache-control": "private, max-age=3600"})
     path = Path(clip["path"])
     if not path.is_file():
         raise HTTPException(404, f"clip {clip_id}: the source {path.name} is not reachable from this machine "

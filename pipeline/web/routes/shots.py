@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse
 
 from ...timecode import tc_to_frames
 from ..app import render
+from .media import BROWSER_PROXY, browser_proxy
 
 router = APIRouter()
 Id = Annotated[int, P(ge=1)]
@@ -28,7 +29,8 @@ def playability(probe: dict | None) -> tuple[bool, str]:
         return False, "the clip has not been probed"
     codec, pix = probe.get("codec", ""), probe.get("pix_fmt", "")
     if codec not in BROWSER_CODECS:
-        return False, f"browsers cannot play {codec or 'this'} video; make an H.264 proxy of the clip to review it here"
+        return False, (f"browsers cannot play {codec or 'this'} video; make an H.264 proxy to review it here "
+                       f"(`dailies ingest CARD --proxies h264`)")
     if pix not in BROWSER_PIX_FMTS:
         return False, f"browsers cannot play {codec} in {pix}; make an H.264 proxy of the clip to review it here"
     return True, ""
@@ -45,7 +47,8 @@ def shot_context(request: Request, shot_id: int) -> dict:
     kfs = cat.keyframes_of_shots([s["id"] for s in shots])
     fps = Fraction(clip["fps"]) if clip["fps"] else Fraction(25)
     start_tc = clip["start_tc"]
-    playable, why = playability(probe)
+    proxy = browser_proxy(request.app.state.dailies, clip["id"])
+    playable, why = (True, "") if proxy is not None else playability(probe)
     strip = []
     for s in shots:
         frames = kfs.get(s["id"], [])
@@ -56,7 +59,8 @@ def shot_context(request: Request, shot_id: int) -> dict:
     player = {"src": f"/media/clip/{clip['id']}", "start": shot["start_time"], "end": shot["end_time"],
               "fps_num": fps.numerator, "fps_den": fps.denominator,
               "tc_base": tc_to_frames(start_tc, fps) if start_tc else 0,
-              "drop": bool(start_tc and ";" in start_tc), "playable": playable}
+              "drop": bool(start_tc and ";" in start_tc), "playable": playable,
+              "media": f"proxy {BROWSER_PROXY}" if proxy is not None else "source"}
     take = cat.take(clip["id"])
     override = cat.override_of(clip["id"])
     tags = [{"tag": t["tag"], "kind": t["kind"], "scope": "take" if t["shot_id"] is None else "shot",
@@ -97,7 +101,7 @@ def shot_api(request: Request, shot_id: Id):
         "start_time": s["start_time"], "end_time": s["end_time"], "start_tc": s["start_tc"], "end_tc": s["end_tc"],
         "clip": {"id": c["id"], "path": c["path"], "name": ctx["clip_name"], "fps": c["fps"], "start_tc": c["start_tc"],
                  "reel": c["reel"], "duration": c["duration"], "width": c["width"], "height": c["height"]},
-        "media": ctx["player"]["src"], "playable": ctx["player"]["playable"], "why_unplayable": ctx["why_unplayable"],
+        "media": ctx["player"]["src"], "media_kind": ctx["player"]["media"], "playable": ctx["player"]["playable"], "why_unplayable": ctx["why_unplayable"],
         "keyframes": [{"id": k["id"], "frame": k["frame"], "time": k["time"], "url": f"/media/keyframe/{k['id']}"}
                       for k in ctx["keyframes"]],
         "filmstrip": ctx["strip"], "prev": ctx["prev_id"], "next": ctx["next_id"],
