@@ -211,6 +211,12 @@ def test_library_page(server, page):
     assert page.locator(".failures").is_visible()
     assert "onerror=alert(1)" in page.locator(".failures").inner_text()  # shown as text, never run
     shot(page, "library")
+    with page.expect_navigation():
+        page.locator("a", has_text="Morning report").click()
+    assert page.locator("img").count() >= 1 and page.evaluate(
+        "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+    shot(page, "report")
+    page.goto(server + "/library")
     page.locator("table.clips a", has_text="A001C002.mov").click()
     page.wait_for_url("**/shot/*")
     page.keyboard.press("?")

@@ -507,3 +507,24 @@ def test_sources_a_browser_cannot_play_are_named_not_played():
     ok, why = playability({"codec": "h264", "pix_fmt": "yuv422p10le"})
     assert not ok and "yuv422p10le" in why
     assert playability(None)[0] is False
+
+
+def test_morning_report_is_served_with_only_its_own_files(client):
+    assert "/report/" in client.get("/library").text
+    r = client.get("/report/")
+    assert r.status_code == 200 and "A001C001" in r.text and "onerror=alert(1)" in r.text
+    assert "<img src=x onerror" not in r.text  # the failing file's name is escaped by the report too
+    assert "script-src" not in r.headers["content-security-policy"]  # its own policy: no script at all
+    assert r.headers["content-security-policy"].startswith("default-src 'none'")
+    images = re.findall(r'src="((?:img|contact)/[^"]+)"', r.text)
+    assert images
+    for src in images[:3]:
+        img = client.get("/report/" + src)
+        assert img.status_code == 200 and img.content[:2] == b"\xff\xd8"
+    assert client.get("/report/report.json").json()["totals"]["failed"] == 1
+    for bad in ("/report/../catalog.sqlite", "/report/%2e%2e/catalog.sqlite", "/report/img/../../catalog.sqlite",
+                "/report/report.html", "/report/img/", "/report/contact/x.jpg"):
+        assert client.get(bad).status_code in (400, 404), bad
+    day = client.get("/report/", params={"day": "all"})
+    assert day.status_code == 200 and "?day=all" in day.text
+    assert client.get("/report/", params={"day": "../x"}).status_code == 400

@@ -15,7 +15,7 @@ from typing import Callable
 import jinja2
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -74,11 +74,15 @@ def create_app(library: str | Path, settings: Settings, host: str = "127.0.0.1",
     app.add_middleware(GuardMiddleware, guard=guard)
     app.mount("/static", StaticFiles(directory=HERE / "static", html=False), name="static")
 
-    from .routes import edits, export, media, search, selects, shots
+    from .routes import edits, export, media, report, search, selects, shots
     from .routes import library as library_routes
 
-    for module in (search, shots, edits, selects, export, library_routes, media):
+    for module in (search, shots, edits, selects, export, library_routes, report, media):
         app.include_router(module.router)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():  # pages that are not ours (the morning report) make the browser ask for it
+        return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml")
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
