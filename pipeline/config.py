@@ -126,6 +126,27 @@ class ReliabilitySettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8765
+    results: int = 48
+    max_upload_mb: int = 10
+    max_image_pixels: int = 40_000_000
+    query_cache: int = 256
+    threads: int = 1
+
+    def __post_init__(self):
+        if self.threads < 0:
+            raise ConfigError(f"web.threads must be 0 (library defaults) or more, not {self.threads}")
+        if not 1 <= self.port <= 65535:
+            raise ConfigError(f"web.port must be between 1 and 65535, not {self.port}")
+        if not 1 <= self.results <= 500:
+            raise ConfigError(f"web.results must be between 1 and 500, not {self.results}")
+        if self.max_upload_mb < 1:
+            raise ConfigError(f"web.max_upload_mb must be at least 1, not {self.max_upload_mb}")
+
+
+@dataclass(frozen=True)
 class VerifySettings:
     checksum: str = "xxh64"
     write_mhl: bool = True
@@ -215,6 +236,7 @@ class Settings:
     embed: EmbedSettings = field(default_factory=EmbedSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     reliability: ReliabilitySettings = field(default_factory=ReliabilitySettings)
+    web: WebSettings = field(default_factory=WebSettings)
     verify: VerifySettings = field(default_factory=VerifySettings)
     proxies: ProxySettings = field(default_factory=ProxySettings)
     batch: BatchSettings = field(default_factory=BatchSettings)

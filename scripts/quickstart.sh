@@ -10,8 +10,11 @@ D=.venv/bin/dailies
 export DAILIES_LIBRARY=${DAILIES_LIBRARY:-./dailies-library}
 
 footage=${1:-}
+extra=()
 if [ -z "$footage" ]; then
-  if [ -d ../shared/media ]; then footage=../shared/media
+  if [ -d ../shared/media ]; then
+    footage=../shared/media
+    extra=(--no-mhl)   # reference clips, not our camera card: write no ASC MHL history into that folder
   else
     footage=sample-footage
     .venv/bin/python scripts/make_sample_footage.py "$footage"
@@ -26,7 +29,7 @@ if ! $D models --json | .venv/bin/python -c "import json,sys; m=sys.argv[1]; sys
 fi
 
 set +e
-$D ingest "$footage" --model "$model"
+$D ingest "$footage" --model "$model" "${extra[@]}"
 code=$?
 set -e
 [ $code -le 1 ] || exit $code   # 1 = some files failed (listed above); the rest is searchable

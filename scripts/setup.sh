@@ -2,13 +2,18 @@
 # Set up Dailies on a fresh machine: system tools (ffmpeg/ffprobe, a font for burn-ins) and a
 # virtualenv in .venv with the project installed (editable) and its test tools.
 # Usage: scripts/setup.sh            (idempotent: a second run only checks)
+#        scripts/setup.sh --tests    (also Debian's chromium, which the web UI's browser tests drive;
+#                                     scripts/test.sh passes it. Playwright never downloads a browser.)
 set -euo pipefail
+for_tests=0
+[ "${1:-}" = "--tests" ] && for_tests=1
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 
 need_apt=()
 command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
+[ "$for_tests" = 1 ] && [ ! -x /usr/bin/chromium ] && need_apt+=(chromium)
 # Haar cascade files for face tags (the OpenCV 5 wheels ship none): pipeline/faces.py
 [ -e /usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml ] || need_apt+=(opencv-data)
 if [ ${#need_apt[@]} -gt 0 ]; then

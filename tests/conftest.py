@@ -56,3 +56,20 @@ def _no_shell():
     mp.setattr(os, "popen", refuse)
     yield
     mp.undo()
+
+
+@pytest.fixture(scope="session")
+def web_library(footage, tmp_path_factory) -> Path:
+    """A library for the web tests: the three generated clips (several keyframes per shot, so hover
+    scrubbing has frames to show, and H.264 review proxies) plus an unreadable file whose name is an
+    XSS payload."""
+    from pipeline.cli import main
+
+    card = tmp_path_factory.mktemp("webcard")
+    for clip in sorted(footage.iterdir()):
+        (card / clip.name).symlink_to(clip)
+    (card / "<img src=x onerror=alert(1)>.mov").write_text("not a video\n" * 10)
+    lib = tmp_path_factory.mktemp("weblib")
+    (lib / "dailies.toml").write_text("[keyframes]\nseconds_per_keyframe = 0.4\n")
+    assert main(["ingest", str(card), "--library", str(lib), "--model", "random-tiny", "--proxies", "h264", "--json"]) == 1
+    return lib

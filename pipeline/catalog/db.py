@@ -11,6 +11,7 @@ from ..errors import CatalogError, DiskFull
 from .migrations import MIGRATIONS
 from .overnight import OvernightQueries
 from .queries import Queries
+from .web_queries import WebQueries
 from .workflow import WorkflowQueries
 
 CATALOG_NAME = "catalog.sqlite"
@@ -18,7 +19,7 @@ CATALOG_NAME = "catalog.sqlite"
 _ROOM_TO_OPEN = 64 * 1024
 
 
-class Catalog(Queries, OvernightQueries, WorkflowQueries):
+class Catalog(Queries, OvernightQueries, WebQueries, WorkflowQueries):
     def __init__(self, conn: sqlite3.Connection, root: Path):
         self.conn = conn
         self.root = root
@@ -123,4 +124,30 @@ def open_catalog(library: str | Path, create: bool = True, readonly: bool = Fals
             raise DiskFull(f"the library's disk is full ({root}: {free // 1024} KiB free, {exc}); nothing was "
                            f"changed -- free some space and run the same command again") from None
         raise CatalogError(f"{path}: cannot open the catalog ({exc}); is it a Dailies library?") from None
+    return Catalog(conn, root)
+
+
+def open_reader(library: str | Path) -> Catalog:
+    """A query-only connection for readers (web UI): never migrates, never writes, never blocks an ingest.
+
+    The catalog must exist and be at the schema this code knows (open it once with `open_catalog`
+    to migrate). In WAL mode a reader sees the last committed state while a writer works.
+    """
+    root = Path(library).expanduser().resolve()
+    path = root / CATALOG_NAME
+    if not path.exists():
+        raise CatalogError(f"no Dailies library at {root} (no {CATALOG_NAME}); run `dailies ingest` first "
+                           f"or pass --library / set DAILIES_LIBRARY")
+    try:
+        conn = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise CatalogError(f"{path}: cannot open the catalog ({exc}); is it a Dailies library?") from None
+    if version != MIGRATIONS[-1][0]:
+        conn.close()
+        raise CatalogError(f"{path} is at schema {version}, this Dailies reads {MIGRATIONS[-1][0]}; "
+                           f"open it once with a writer (`dailies ingest` or `dailies serve`) to migrate")
     return Catalog(conn, root)

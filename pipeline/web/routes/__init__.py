@@ -1,0 +1,1 @@
+"""One module per page (and its JSON twin under /api), plus media served by catalog id."""

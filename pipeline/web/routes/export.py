@@ -1,0 +1,54 @@
+"""Downloads for the NLE: the current search results or the proposed selects as OTIO, EDL, ALE,
+FCP 7 XML or FCP X XML (`pipeline.export`: every format carries clip name, reel and source TC)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path as P, Query as Q, Request
+from fastapi.responses import Response
+
+from ...errors import UsageError
+from ...export import EXPORTERS, export_bytes
+from ...export.items import items_from_hits, items_from_selects
+from ..searching import run_query
+from .search import Filters, ImageKey, Like, Page, Text, make_query
+from .selects import Scene, proposals
+
+router = APIRouter()
+Format = Annotated[str, P(pattern="^(" + "|".join(EXPORTERS) + ")$")]
+MEDIA_TYPES = {"otio": "application/json", "edl": "text/plain", "ale": "text/plain", "fcpxml": "application/xml",
+               "fcpx": "application/xml"}
+
+
+def _download(items, fmt: str, name: str, title: str) -> Response:
+    try:
+        data = export_bytes(items, fmt, title)
+    except UsageError as exc:
+        raise HTTPException(400, str(exc)) from None
+    filename = f"{name}{EXPORTERS[fmt][1][0]}"
+    return Response(data, media_type=MEDIA_TYPES[fmt],
+                    headers={"content-disposition": f'attachment; filename="{filename}"', "cache-control": "no-store"})
+
+
+@router.get("/export/search.{fmt}")
+def export_search(request: Request, fmt: Format, f: Annotated[Filters, Q()], q: Text = "", image: ImageKey = "",
+                  like: Like = None, page: Page = 1):
+    """The results of a search as shown (the same parameters as `/`): one event per shot, best first."""
+    query = make_query(q, image, like, f, page)
+    if query.kind == "browse":
+        raise HTTPException(400, "export the results of a search: give a text, image or more-like-this query")
+    results = run_query(request.app.state.dailies, query)
+    if results.error:
+        raise HTTPException(400, results.error)
+    items = items_from_hits(request.app.state.dailies.reader(), results.cards)
+    return _download(items, fmt, "dailies-search", f"Dailies search: {q or 'image query'}")
+
+
+@router.get("/export/selects.{fmt}")
+def export_selects(request: Request, fmt: Format, scene: Scene = "",
+                   per_setup: Annotated[int, Q(ge=1, le=20)] = 1):
+    """The best `per_setup` takes of every setup (rejected takes never), whole takes."""
+    setups = proposals(request, scene)
+    items = items_from_selects(request.app.state.dailies.reader(), setups, per_setup)
+    return _download(items, fmt, "dailies-selects" + (f"-sc{scene}" if scene else ""), "Dailies selects")

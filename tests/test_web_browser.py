@@ -1,0 +1,224 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium against a real `dailies serve` on 127.0.0.1.
+
+search -> open a result -> the video plays from the shot's in-point -> keyboard (J/K/L, I/O) -> library;
+a screenshot of every page goes to test-artifacts/ (git-ignored).
+"""
+
+import socket
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def server(web_library):
+    import uvicorn
+
+    from pipeline.config import load_settings
+    from pipeline.web.app import create_app
+
+    app = create_app(web_library, load_settings().replace("web", results=6))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def page():
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        pg = context.new_page()
+        errors = []
+        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        yield pg
+        browser.close()
+        assert errors == [], errors  # no script errors, no CSP violations
+
+
+def wait_js(pg, expr, timeout=10.0):
+    """Poll a JS expression through CDP (page.wait_for_function would eval in the page, which our CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not pg.evaluate(expr):
+        assert time.monotonic() < deadline, f"timed out waiting for {expr}"
+        time.sleep(0.05)
+
+
+def shot(pg, name):
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def test_search_open_play_from_in_point_and_keys(server, page, web_library):
+    page.goto(server + "/")
+    assert page.locator(".card").count() == 6
+    shot(page, "search-browse")
+
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.fill("#q", "two people talking at a table")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/?q=*")
+    assert page.locator(".banner.warn").is_visible() and "random-init" in page.locator(".banner.warn").inner_text()
+    cards = page.locator(".card")
+    assert cards.count() == 6
+    shot(page, "search-results")
+
+    # hover scrubbing walks through the shot's keyframes
+    card = cards.nth(0)
+    ids = card.get_attribute("data-kf").split(",")
+    assert len(ids) >= 2
+    box = card.locator(".thumb").bounding_box()
+    page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
+    first = card.locator(".thumb img").get_attribute("src")
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] / 2)
+    last = card.locator(".thumb img").get_attribute("src")
+    assert first == f"/media/keyframe/{ids[0]}" and last == f"/media/keyframe/{ids[-1]}"
+
+    # keyboard: arrows move between results, Enter opens the shot
+    page.mouse.move(0, 0)
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    href = cards.nth(1).locator(".thumb").get_attribute("href")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**" + href)
+    shot_id = int(href.rsplit("/", 1)[1])
+    start, end, start_tc, fps = sqlite3.connect(web_library / "catalog.sqlite").execute(
+        "SELECT s.start_time, s.end_time, s.start_tc, c.fps FROM shots s JOIN clips c ON c.id = s.clip_id WHERE s.id = ?",
+        (shot_id,)).fetchone()
+    num, den = (int(x) for x in fps.split("/"))
+    frame = den / num
+
+    video = page.locator("video#player")
+    wait_js(page, "document.getElementById('player').readyState >= 2")
+    wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {start}) < {frame}")
+    try:  # the source timecode of the in-point (redrawn once the seek has settled)
+        wait_js(page, f"document.getElementById('tc').textContent === {start_tc!r}", timeout=5)
+    except AssertionError:
+        state = video.evaluate("v => [v.paused, v.currentTime, v.seeking, v.readyState]")
+        raise AssertionError(f"TC {page.locator('#tc').inner_text()} != {start_tc} (video {state}, in-point {start})")
+    shot(page, "shot")
+
+    page.keyboard.press("l")  # play
+    wait_js(page, f"!document.getElementById('player').paused && "
+                           f"document.getElementById('player').currentTime > {start + frame}")
+    t = video.evaluate("v => v.currentTime")
+    assert start < t <= end + frame
+    page.keyboard.press("k")  # stop
+    assert video.evaluate("v => v.paused")
+    page.keyboard.press("Home")
+    wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {start}) < {frame}")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("i")
+    wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {start + 2 * frame}) < {frame}")
+    # the display is redrawn when the seek has finished ('seeked'); the mark is taken from the playhead at once
+    wait_js(page, "document.getElementById('tc').textContent === document.getElementById('mark-in').textContent")
+    assert page.locator("#mark-in").inner_text() != start_tc
+    page.keyboard.press("End")
+    page.keyboard.press("o")
+    assert page.locator("#mark-out").inner_text() != page.locator("#mark-in").inner_text()
+
+    # the filmstrip links every shot of the clip; the current one is marked
+    assert page.locator(".filmstrip .frame.current").get_attribute("href") == href
+
+    # tag the shot and circle the take
+    page.keyboard.press("t")
+    assert page.evaluate("document.activeElement.id") == "tag"
+    page.keyboard.type("hero take")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.locator("#tags .tag.manual", has_text="hero take").is_visible()
+    with page.expect_navigation():
+        page.keyboard.press("c")
+    wait_js(page, "document.getElementById('circle') && document.getElementById('circle').textContent.includes('Circled')")
+    shot(page, "shot-tagged")
+
+    # export: search with the tag filter, download the EDL of the results
+    page.goto(server + "/?" + urlencode({"q": "hero", "tag": "hero take"}))
+    assert page.locator(".card").count() == 1 and page.locator(".card .circled").is_visible()
+    with page.expect_download() as dl:
+        page.locator(".exports a", has_text="EDL").click()
+    edl = Path(dl.value.path()).read_text()
+    assert dl.value.suggested_filename == "dailies-search.edl"
+    assert start_tc in edl and "HERO TAKE" in edl.upper()
+
+    # undo through the UI: remove the tag, uncircle
+    page.goto(server + href)
+    with page.expect_navigation():
+        page.locator("#tags .tag.manual", has_text="hero take").locator("button.x").click()
+    assert page.locator("#tags .tag", has_text="hero take").count() == 0
+    with page.expect_navigation():
+        page.locator("#circle").click()
+    wait_js(page, "document.getElementById('circle') && document.getElementById('circle').textContent.includes('Circle') && "
+                  "!document.getElementById('circle').textContent.includes('Circled')")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_url(lambda url: not url.endswith(href))
+
+
+def test_image_query_by_upload_and_more_like_this(server, page, web_library):
+    page.goto(server + "/")
+    thumb = sqlite3.connect(web_library / "catalog.sqlite").execute("SELECT thumb FROM keyframes ORDER BY id LIMIT 1").fetchone()[0]
+    page.set_input_files("input[type=file]", str(web_library / thumb))
+    page.wait_for_url("**/?image=*")
+    assert page.locator("img.qimage").is_visible()
+    assert page.locator(".card .score").first.inner_text() == "1.000"
+    shot(page, "search-image")
+    page.locator(".card .more").nth(1).click()
+    page.wait_for_url("**/?like=*")
+    assert page.locator(".card .score").first.inner_text() == "1.000"
+
+
+def test_selects_page(server, page):
+    page.goto(server + "/selects")
+    assert page.locator(".setup").count() >= 1 and page.locator(".setup .factor").count() >= 1
+    shot(page, "selects")
+    with page.expect_navigation():
+        page.locator(".setup tr").first.locator("button.pin").click()
+    assert page.locator(".setup tr").first.locator("button.pin.on").count() == 1
+    with page.expect_navigation():
+        page.locator(".setup tr").first.locator("button.clear").click()
+    assert page.locator("button.pin.on").count() == 0
+
+
+def test_library_page(server, page):
+    page.goto(server + "/library")
+    assert page.locator("table.clips tbody tr").count() == 4
+    assert page.locator(".failures").is_visible()
+    assert "onerror=alert(1)" in page.locator(".failures").inner_text()  # shown as text, never run
+    shot(page, "library")
+    with page.expect_navigation():
+        page.locator("a", has_text="Morning report").click()
+    assert page.locator("img").count() >= 1 and page.evaluate(
+        "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+    shot(page, "report")
+    page.goto(server + "/library")
+    page.locator("table.clips a", has_text="A001C002.mov").click()
+    page.wait_for_url("**/shot/*")
+    page.keyboard.press("?")
+    assert page.locator("dialog#help").is_visible()
+    shot(page, "help")

@@ -1,0 +1,530 @@
+"""HTTP tests of every endpoint of `dailies serve` (FastAPI TestClient), security cases included."""
+
+import io
+import re
+import shutil
+import sqlite3
+import threading
+import time
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from pipeline.catalog import open_catalog
+from pipeline.cli import main
+from pipeline.config import load_settings
+from pipeline.errors import UsageError
+from pipeline.web.app import create_app
+
+BASE = "http://127.0.0.1:8765"
+XSS = "<script>alert('x')</script>"
+
+
+def settings(**web):
+    s = load_settings()
+    return s.replace("web", **web) if web else s
+
+
+@pytest.fixture(scope="module")
+def app(web_library):
+    return create_app(web_library, settings(max_upload_mb=1, max_image_pixels=4_000_000, results=4))
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    with TestClient(app, base_url=BASE) as c:
+        yield c
+
+
+def csrf(client) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").text).group(1)
+
+
+def rows(library, sql, *args):
+    conn = sqlite3.connect(library / "catalog.sqlite")
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def jpeg(library) -> bytes:
+    thumb = rows(library, "SELECT thumb FROM keyframes ORDER BY id LIMIT 1")[0][0]
+    return (library / thumb).read_bytes()
+
+
+# -- pages --------------------------------------------------------------------------------------
+def test_browse_lists_shots_in_clip_order_and_pages(client, web_library):
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.text.count('class="card"') == 4 and "page 1" in page.text and "page=2" in page.text
+    data = client.get("/api/search").json()
+    assert data["kind"] == "browse" and data["has_more"] is True
+    assert [h["clip_name"] for h in data["hits"]] == ["A001C001.mov"] * 3 + ["A001C002.mov"]
+    last = client.get("/api/search?page=3").json()
+    assert [h["shot"] for h in last["hits"]] == [3] and last["has_more"] is False
+
+
+def test_text_search_page_warns_that_random_tiny_is_not_semantic(client):
+    page = client.get("/", params={"q": "woman laughing"})
+    assert page.status_code == 200
+    assert "Not semantic." in page.text and "random-init" in page.text
+    data = client.get("/api/search", params={"q": "woman laughing"}).json()
+    assert data["semantic"] is False and "random-init" in data["warning"]
+    assert len(data["hits"]) == 4 and [h["rank"] for h in data["hits"]] == [1, 2, 3, 4]
+    scores = [h["score"] for h in data["hits"]]
+    assert scores == sorted(scores, reverse=True)
+    hit = data["hits"][0]
+    assert re.fullmatch(r"\d\d:\d\d:\d\d[:;]\d\d", hit["start_tc"]) and hit["url"] == f"/shot/{hit['shot_id']}"
+    assert len(hit["keyframes"]) >= 2 and hit["keyframe_id"] in hit["keyframes"]
+    page2 = client.get("/api/search", params={"q": "woman laughing", "page": 2}).json()
+    assert not {h["shot_id"] for h in page2["hits"]} & {h["shot_id"] for h in data["hits"]}
+
+
+def test_more_like_this_finds_the_keyframes_own_shot_first(client, web_library):
+    kid, shot_id = rows(web_library, "SELECT id, shot_id FROM keyframes ORDER BY id DESC LIMIT 1")[0]
+    data = client.get("/api/search", params={"like": kid}).json()
+    assert data["kind"] == "like" and data["hits"][0]["shot_id"] == shot_id
+    assert data["hits"][0]["score"] == pytest.approx(1.0, abs=1e-3)
+    assert client.get("/", params={"like": kid}).status_code == 200
+    assert client.get("/api/search", params={"like": 10**9}).status_code == 400
+
+
+def test_filters_narrow_before_ranking(client, web_library):
+    only = client.get("/api/search", params={"q": "anything", "clip": "c002"}).json()
+    assert {h["clip_name"] for h in only["hits"]} == {"A001C002.mov"} and len(only["hits"]) == 2
+    day = rows(web_library, "SELECT substr(added_at, 1, 10) FROM clips LIMIT 1")[0][0]
+    assert len(client.get("/api/search", params={"q": "x", "day": day}).json()["hits"]) == 4
+    assert client.get("/api/search", params={"q": "x", "day": "1999-01-01"}).json()["hits"] == []
+    page = client.get("/", params={"clip": "C003"})
+    assert page.text.count('class="card"') == 4 and "A001C001" not in page.text.split('id="results"')[1]
+
+
+def test_query_text_is_escaped_everywhere(client):
+    page = client.get("/", params={"q": XSS, "clip": '"><svg onload=alert(1)>'})
+    assert page.status_code == 200
+    assert XSS not in page.text and "<svg onload" not in page.text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page.text
+    data = client.get("/api/search", params={"q": XSS}).json()
+    assert data["query"]["q"] == XSS  # JSON carries the text as data, served as application/json
+
+
+def test_long_or_malformed_parameters_are_refused(client):
+    assert client.get("/", params={"q": "x" * 501}).status_code == 400
+    assert client.get("/api/search", params={"page": 0}).status_code == 400
+    assert client.get("/api/search", params={"image": "../../etc"}).status_code == 400
+    assert client.get("/api/search", params={"image": "abcdef"}).status_code == 400  # no such upload held
+
+
+def test_shot_page_has_player_at_in_point_filmstrip_and_neighbours(client, web_library):
+    shot_id, clip_id, start, start_tc = rows(
+        web_library, "SELECT s.id, s.clip_id, s.start_time, s.start_tc FROM shots s WHERE idx = 1 ORDER BY id LIMIT 1")[0]
+    page = client.get(f"/shot/{shot_id}")
+    assert page.status_code == 200
+    assert f'/media/clip/{clip_id}' in page.text and "data-player=" in page.text and start_tc in page.text
+    n_shots = rows(web_library, "SELECT count(*) FROM shots WHERE clip_id = ?", clip_id)[0][0]
+    assert page.text.count('class="frame') == n_shots
+    assert 'data-nav="prev"' in page.text and 'data-nav="next"' in page.text
+    data = client.get(f"/api/shot/{shot_id}").json()
+    assert data["start_time"] == pytest.approx(start) and data["media"] == f"/media/clip/{clip_id}"
+    assert data["playable"] is True and len(data["filmstrip"]) == n_shots and data["keyframes"]
+    assert client.get("/shot/999999").status_code == 404
+    assert client.get("/api/shot/999999").json()["error"].startswith("no shot")
+    assert client.get("/shot/abc").status_code == 400
+
+
+def test_clip_link_opens_its_first_shot(client, web_library):
+    clip_id, first = rows(web_library, "SELECT clip_id, min(id) FROM shots GROUP BY clip_id ORDER BY clip_id LIMIT 1")[0]
+    r = client.get(f"/clip/{clip_id}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/shot/{first}"
+    failed = rows(web_library, "SELECT id FROM clips WHERE status = 'failed'")[0][0]
+    assert client.get(f"/clip/{failed}").status_code == 404
+    assert client.get("/clip/424242").status_code == 404
+
+
+def test_library_page_lists_clips_stages_and_failures_escaped(client):
+    page = client.get("/library")
+    assert page.status_code == 200
+    for name in ("A001C001.mov", "A001C002.mov", "A001C003.mov"):
+        assert name in page.text
+    assert "Failures" in page.text and "onerror=alert(1)" in page.text  # shown, as text
+    assert "<img src=x onerror" not in page.text and "&lt;img src=x onerror=alert(1)&gt;.mov" in page.text
+    data = client.get("/api/library").json()
+    assert data["status"]["ok"] == 3 and data["status"]["failed"] == 1
+    assert data["progress"]["embed"]["done"] == 3 and data["counts"]["shots"] == 9
+    assert data["clips"][0]["status"] == "failed" and data["model"]["semantic"] is False
+
+
+# -- media ----------------------------------------------------------------------------------------
+def test_keyframes_are_served_by_id_only(client, web_library):
+    kid = rows(web_library, "SELECT id FROM keyframes LIMIT 1")[0][0]
+    r = client.get(f"/media/keyframe/{kid}")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg" and r.content[:2] == b"\xff\xd8"
+    for bad in ("/media/keyframe/999999", "/media/keyframe/0", "/media/keyframe/-1", "/media/keyframe/abc",
+                "/media/keyframe/..%2F..%2Fcatalog.sqlite", "/media/keyframe/%2e%2e/%2e%2e/catalog.sqlite",
+                "/media/clip/..%2F..%2F..%2Fetc%2Fpasswd", "/static/..%2Fapp.py", "/static/%2e%2e/app.py",
+                "/static/../../pipeline/web/app.py", "/media/", "/media/keyframe/", "/static/", "/thumbs/1"):
+        r = client.get(bad)
+        assert r.status_code in (400, 404), bad
+        assert b"root:" not in r.content and b"SQLite format" not in r.content and b"create_app" not in r.content
+
+
+def test_a_tampered_catalog_path_cannot_escape_the_library(web_library, tmp_path):
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    (tmp_path / "secret.jpg").write_bytes(b"\xff\xd8secret")
+    kid = rows(lib, "SELECT id FROM keyframes LIMIT 1")[0][0]
+    conn = sqlite3.connect(lib / "catalog.sqlite")
+    conn.execute("UPDATE keyframes SET thumb = '../secret.jpg' WHERE id = ?", (kid,))
+    conn.commit()
+    conn.close()
+    with TestClient(create_app(lib, settings()), base_url=BASE) as c:
+        assert c.get(f"/media/keyframe/{kid}").status_code == 404
+
+
+def test_clip_video_is_the_h264_proxy_with_range_requests(client, web_library):
+    clip_id, proxy = rows(web_library, "SELECT clip_id, path FROM proxies WHERE preset = 'h264' ORDER BY clip_id LIMIT 1")[0]
+    data = (web_library / proxy).read_bytes()
+    full = client.get(f"/media/clip/{clip_id}")
+    assert full.status_code == 200 and full.headers["accept-ranges"] == "bytes" and full.content == data
+    assert full.headers["content-type"] == "video/mp4"
+    part = client.get(f"/media/clip/{clip_id}", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.headers["content-range"] == f"bytes 100-199/{len(data)}"
+    assert part.content == data[100:200]
+    tail = client.get(f"/media/clip/{clip_id}", headers={"Range": "bytes=-50"})
+    assert tail.status_code == 206 and tail.content == data[-50:]
+    assert client.get(f"/media/clip/{clip_id}", headers={"Range": f"bytes={len(data) + 10}-"}).status_code == 416
+    assert client.get("/api/shot/1").json()["media_kind"] == "proxy h264"
+    failed = rows(web_library, "SELECT id FROM clips WHERE status = 'failed'")[0][0]
+    assert client.get(f"/media/clip/{failed}").status_code == 404
+
+
+def test_without_a_usable_proxy_the_source_is_served(web_library, tmp_path):
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    (tmp_path / "outside.mp4").write_bytes(b"not in the library")
+    conn = sqlite3.connect(lib / "catalog.sqlite")
+    first, second = [r[0] for r in conn.execute("SELECT clip_id FROM proxies ORDER BY clip_id LIMIT 2")]
+    conn.execute("DELETE FROM proxies WHERE clip_id = ?", (first,))
+    conn.execute("UPDATE proxies SET path = '../outside.mp4' WHERE clip_id = ?", (second,))
+    conn.commit()
+    with TestClient(create_app(lib, settings()), base_url=BASE) as c:
+        for clip_id in (first, second):
+            path = conn.execute("SELECT path FROM clips WHERE id = ?", (clip_id,)).fetchone()[0]
+            r = c.get(f"/media/clip/{clip_id}", headers={"Range": "bytes=0-99"})
+            assert r.status_code == 206 and r.headers["content-type"] == "video/quicktime"
+            assert r.content == open(path, "rb").read()[:100]
+        shot = conn.execute("SELECT id FROM shots WHERE clip_id = ? LIMIT 1", (first,)).fetchone()[0]
+        assert c.get(f"/api/shot/{shot}").json()["media_kind"] == "source"
+    conn.close()
+
+
+# -- uploads --------------------------------------------------------------------------------------
+def test_image_upload_searches_and_holds_only_a_reencoded_thumbnail(client, web_library):
+    token = csrf(client)
+    r = client.post("/search/image", data={"csrf": token}, files={"file": ("still.jpg", jpeg(web_library), "image/jpeg")},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/?image=")
+    key = r.headers["location"].split("=")[1]
+    page = client.get(r.headers["location"])
+    assert page.status_code == 200 and f"/media/query/{key}" in page.text
+    hits = client.get("/api/search", params={"image": key}).json()["hits"]
+    first_shot = rows(web_library, "SELECT shot_id FROM keyframes ORDER BY id LIMIT 1")[0][0]
+    assert hits[0]["shot_id"] == first_shot and hits[0]["score"] == pytest.approx(1.0, abs=1e-3)
+    png = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(png, "PNG")
+    r = client.post("/search/image", data={"csrf": token}, files={"file": ("a.png", png.getvalue(), "image/png")},
+                    follow_redirects=False)
+    held = client.get(r.headers["location"].replace("/?image=", "/media/query/"))
+    assert held.headers["content-type"] == "image/jpeg" and held.content[:2] == b"\xff\xd8"
+    assert client.get("/media/query/" + "0" * 24).status_code == 404
+
+
+@pytest.mark.parametrize("name, payload, status", [
+    ("notes.jpg", b"this is not an image at all\n" * 10, 415),
+    ("evil.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', 415),
+    ("empty.png", b"", 415),
+    ("broken.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, 415),
+])
+def test_non_images_are_refused(client, name, payload, status):
+    r = client.post("/search/image", data={"csrf": csrf(client)}, files={"file": (name, payload, "image/png")})
+    assert r.status_code == status
+    assert "<svg" not in r.text
+
+
+def test_gif_and_oversized_images_are_refused(client):
+    gif = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(gif, "GIF")
+    assert client.post("/search/image", data={"csrf": csrf(client)},
+                       files={"file": ("a.gif", gif.getvalue(), "image/gif")}).status_code == 415
+    big = io.BytesIO()
+    Image.new("1", (3000, 2000)).save(big, "PNG")  # small file, 6 Mpx > the 4 Mpx limit of this app
+    r = client.post("/search/image", data={"csrf": csrf(client)}, files={"file": ("big.png", big.getvalue(), "image/png")})
+    assert r.status_code == 415 and "pixels" in r.text
+
+
+def test_oversized_uploads_are_refused_before_they_are_read(client):
+    blob = b"\xff\xd8" + b"\x00" * (2 * 2**20)
+    r = client.post("/search/image", data={"csrf": csrf(client)}, files={"file": ("big.jpg", blob, "image/jpeg")})
+    assert r.status_code == 413
+
+    def chunks():  # no Content-Length: the limit is enforced while reading
+        for _ in range(40):
+            yield b"x" * 65536
+    r = client.post("/search/image", content=chunks(),
+                    headers={"content-type": "multipart/form-data; boundary=zz", "x-csrf-token": csrf(client)})
+    assert r.status_code == 413
+
+
+# -- security -------------------------------------------------------------------------------------
+def test_state_changing_requests_need_the_csrf_token_and_same_origin(client, web_library):
+    files = {"file": ("still.jpg", jpeg(web_library), "image/jpeg")}
+    assert client.post("/search/image", files=files).status_code == 403
+    assert client.post("/search/image", data={"csrf": "wrong"}, files=files).status_code == 403
+    r = client.post("/search/image", data={"csrf": csrf(client)}, files=files,
+                    headers={"origin": "http://evil.example"}, follow_redirects=False)
+    assert r.status_code == 403
+    r = client.post("/search/image", data={"csrf": csrf(client)}, files=files, headers={"origin": BASE},
+                    follow_redirects=False)
+    assert r.status_code == 303
+
+
+def test_security_headers_and_host_check(client):
+    r = client.get("/")
+    csp = r.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["referrer-policy"] == "no-referrer"
+    assert "<script>" not in r.text  # no inline scripts: the CSP would block them
+    assert client.get("/", headers={"host": "evil.example"}).status_code == 400  # DNS rebinding
+    assert client.get("/", headers={"host": "localhost:8765"}).status_code == 200
+
+
+def test_a_lan_server_requires_a_token(web_library):
+    with pytest.raises(UsageError, match="needs a token"):
+        create_app(web_library, settings(), host="0.0.0.0")
+    app = create_app(web_library, settings(), host="0.0.0.0", token="s3cret-token")
+    with TestClient(app, base_url="http://192.168.1.20:8765") as c:
+        for url in ("/", "/api/search?q=x", "/library", "/media/keyframe/1", "/static/app.css"):
+            assert c.get(url).status_code == 401, url
+        assert c.get("/?token=wrong").status_code == 401
+        assert c.get("/", headers={"authorization": "Bearer s3cret-token"}).status_code == 200
+        r = c.get("/library?token=s3cret-token", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/library"
+        assert "HttpOnly" in r.headers["set-cookie"] and "SameSite=Strict" in r.headers["set-cookie"]
+        assert c.get("/library").status_code == 200  # the cookie is now set
+
+
+# -- lifecycle ------------------------------------------------------------------------------------
+def test_model_loads_once_and_only_when_a_query_needs_it(web_library):
+    app = create_app(web_library, settings())
+    state = app.state.dailies
+    with TestClient(app, base_url=BASE) as c:
+        c.get("/")
+        c.get("/library")
+        kid = rows(web_library, "SELECT id FROM keyframes LIMIT 1")[0][0]
+        c.get("/api/search", params={"like": kid})
+        assert state.model_loads == 0
+        for q in ("one", "two", "one"):
+            assert c.get("/api/search", params={"q": q}).status_code == 200
+        assert state.model_loads == 1
+
+
+def test_search_never_blocks_on_a_running_ingest(client, web_library):
+    writer = open_catalog(web_library)
+    try:
+        writer.conn.execute("BEGIN IMMEDIATE")
+        writer.upsert_clip("/cards/in-progress.mov")
+        writer.conn.execute("UPDATE clips SET status = 'ok' WHERE id = 1")
+        results = {}
+
+        def go():
+            t0 = time.monotonic()
+            results["search"] = client.get("/api/search", params={"q": "during ingest"}).status_code
+            results["library"] = client.get("/api/library").json()["status"]["ok"]
+            results["seconds"] = time.monotonic() - t0
+        t = threading.Thread(target=go)
+        t.start()
+        t.join(10)
+        assert results.get("search") == 200 and results["seconds"] < 3
+        assert results["library"] == 3  # the uncommitted write is not visible
+    finally:
+        writer.conn.rollback()
+        writer.close()
+
+
+def test_new_vectors_are_picked_up_without_a_restart(web_library, tmp_path):
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    with TestClient(create_app(lib, settings()), base_url=BASE) as c:
+        c.get("/api/search", params={"q": "x"})  # index loaded and cached
+        cat = open_catalog(lib)
+        model = cat.meta_get("model")
+        shot = cat.conn.execute("SELECT id FROM shots ORDER BY id LIMIT 1").fetchone()[0]
+        thumb = cat.conn.execute("SELECT thumb FROM keyframes ORDER BY id LIMIT 1").fetchone()[0]
+        dim = cat.model(model)["dim"]
+        vec = np.zeros((1, dim), np.float32)
+        vec[0, 0] = 1.0
+        with cat.transaction():
+            kid = cat.conn.execute("INSERT INTO keyframes(shot_id, frame, time, thumb) VALUES(?, 0, 0, ?)",
+                                   (shot, thumb)).lastrowid
+            cat.add_vectors(model, [kid], vec)
+        cat.close()
+        hits = c.get("/api/search", params={"like": kid}).json()["hits"]
+        assert hits[0]["shot_id"] == shot and hits[0]["score"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_serve_command_refuses_bad_arguments(tmp_path, capsys):
+    assert main(["serve", "--library", str(tmp_path / "nothing")]) == 1
+    assert "no Dailies library" in capsys.readouterr().err
+    assert main(["serve", "--library", str(tmp_path), "--port", "70000"]) == 2
+
+
+# -- editing: tags, circle, notes, pin/reject (issue 5's library functions) ------------------------
+def shot_of(library, clip_name, idx=0):
+    return rows(library, "SELECT s.id, s.clip_id FROM shots s JOIN clips c ON c.id = s.clip_id"
+                         " WHERE c.path LIKE ? AND s.idx = ?", f"%{clip_name}", idx)[0]
+
+
+def test_tags_are_added_escaped_filtered_and_removed(client, web_library):
+    shot_id, clip_id = shot_of(web_library, "A001C002.mov", 1)
+    token = csrf(client)
+    payload = "<img src=x onerror=alert(1)>"
+    r = client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": payload}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/shot/{shot_id}"
+    assert client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": "night", "scope": "take"},
+                       headers={"accept": "application/json"}).json()["scope"] == "take"
+    page = client.get(f"/shot/{shot_id}").text
+    assert payload not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    tags = {(t["tag"], t["scope"]) for t in client.get(f"/api/shot/{shot_id}").json()["tags"]}
+    assert {(payload, "shot"), ("night", "take")} <= tags
+    hits = client.get("/api/search", params={"q": "x", "tag": payload}).json()["hits"]
+    assert [h["shot_id"] for h in hits] == [shot_id]
+    assert len(client.get("/api/search", params={"q": "x", "tag": "night"}).json()["hits"]) == 2  # the whole take
+    assert payload not in client.get("/", params={"q": "x", "tag": payload}).text
+    for tag, scope in ((payload, "shot"), ("night", "take")):
+        r = client.post(f"/shot/{shot_id}/tags/remove", data={"csrf": token, "tag": tag, "scope": scope})
+        assert r.status_code == 200
+    assert client.post(f"/shot/{shot_id}/tags/remove", data={"csrf": token, "tag": "night", "scope": "take"}).status_code == 404
+    assert client.get(f"/api/shot/{shot_id}").json()["tags"] == []
+    assert client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": ""}).status_code == 400
+    assert client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": "x" * 65}).status_code == 400
+    assert client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": "a", "scope": "clip"}).status_code == 400
+    assert client.post(f"/shot/{shot_id}/tags", data={"tag": "no-csrf"}).status_code == 403
+    assert client.post("/shot/999999/tags", data={"csrf": token, "tag": "a"}).status_code == 404
+
+
+def test_circle_notes_and_pin_reject(client, web_library):
+    shot_id, clip_id = shot_of(web_library, "A001C003.mov", 2)
+    token = csrf(client)
+    try:
+        r = client.post(f"/clip/{clip_id}/take", data={"csrf": token, "circled": "1", "notes": XSS + "\nsoft focus"},
+                        follow_redirects=False)
+        assert r.status_code == 303
+        take = client.get(f"/api/shot/{shot_id}").json()["take"]
+        assert take["circled"] is True and take["notes"] == XSS + "\nsoft focus"
+        page = client.get(f"/shot/{shot_id}").text
+        assert XSS not in page and "● Circled" in page
+        circled = client.get("/api/search", params={"q": "x", "circled": "true"}).json()["hits"]
+        assert circled and {h["clip_name"] for h in circled} == {"A001C003.mov"} and circled[0]["circled"] is True
+        assert client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "pin"},
+                           follow_redirects=False).headers["location"] == "/selects"
+        setups = client.get("/api/selects").json()["setups"]
+        mine = next(p for ps in setups.values() for p in ps if p["clip_id"] == clip_id)
+        assert mine["override"] == "pin" and mine["rank"] == 1 and mine["circled"] is True and mine["factors"]
+        for bad in ("//evil.example/", "/\t/evil.example/", "/\\evil.example", "https://evil.example/"):
+            r = client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "reject"},
+                            params={"next": bad}, follow_redirects=False)
+            assert r.headers["location"] == "/selects", bad
+        page = client.get("/selects")
+        assert page.status_code == 200 and "Setup" in page.text and "rejected" in page.text
+        assert client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "delete"}).status_code == 400
+        assert client.post("/clip/424242/override", data={"csrf": token, "action": "pin"}).status_code == 404
+        assert client.post(f"/clip/{clip_id}/take", data={"csrf": token}).status_code == 400
+    finally:
+        client.post(f"/clip/{clip_id}/take", data={"csrf": token, "circled": "0", "notes": ""})
+        client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "clear"})
+    assert client.get(f"/api/shot/{shot_id}").json()["override"] is None
+
+
+# -- exports --------------------------------------------------------------------------------------
+def test_search_results_export_and_reimport(client, web_library, tmp_path):
+    from pipeline.export import read_back
+
+    params = {"q": "a wide shot", "clip": "C001"}
+    hits = client.get("/api/search", params=params).json()["hits"]
+    for fmt, suffix in (("edl", ".edl"), ("ale", ".ale"), ("fcpxml", ".xml"), ("otio", ".otio")):
+        r = client.get(f"/export/search.{fmt}", params=params)
+        assert r.status_code == 200, (fmt, r.text[:300])
+        assert r.headers["content-disposition"] == f'attachment; filename="dailies-search{suffix}"'
+        path = tmp_path / f"x{suffix}"
+        path.write_bytes(r.content)
+        clips = list(read_back(path, fmt, rate=24000 / 1001).find_clips())
+        assert len(clips) == len(hits) == 3, fmt
+        assert all("A001C001" in c.name for c in clips)
+    tl = read_back(tmp_path / "x.otio", "otio")
+    first = next(iter(tl.find_clips()))
+    assert first.source_range.start_time.to_timecode() == hits[0]["start_tc"]
+    assert first.source_range.duration.to_frames() == hits[0]["end_frame"] - hits[0]["start_frame"] + 1
+    mixed = client.get("/export/search.edl", params={"q": "a wide shot"})
+    assert mixed.status_code == 400 and "one frame rate" in mixed.text
+    assert client.get("/export/search.otio").status_code == 400  # browsing is not a search
+    assert client.get("/export/search.mov", params={"q": "x"}).status_code == 400
+    assert client.get("/export/search.otio", params={"q": XSS}).status_code == 200
+
+
+def test_selects_export(client, tmp_path):
+    from pipeline.export import read_back
+
+    r = client.get("/export/selects.otio")
+    assert r.status_code == 200 and r.headers["content-disposition"] == 'attachment; filename="dailies-selects.otio"'
+    (tmp_path / "s.otio").write_bytes(r.content)
+    n_setups = len(client.get("/api/selects").json()["setups"])
+    assert len(list(read_back(tmp_path / "s.otio", "otio").find_clips())) == n_setups
+    assert client.get("/export/selects.otio", params={"scene": '"; x'}).status_code == 400
+
+
+def test_filters_work_on_an_ivf_index_too(web_library, tmp_path):
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    s = settings().replace("index", exact_max=8, nlist=2, nprobe=2)
+    with TestClient(create_app(lib, s), base_url=BASE) as c:
+        assert c.app.state.dailies.index(*c.app.state.dailies.model_info()[::3]).spec.kind == "ivf"
+        hits = c.get("/api/search", params={"q": "x", "clip": "C002"}).json()["hits"]
+        assert {h["clip_name"] for h in hits} == {"A001C002.mov"} and len(hits) == 2
+        kid, shot_id = rows(lib, "SELECT id, shot_id FROM keyframes ORDER BY id DESC LIMIT 1")[0]
+        top = c.get("/api/search", params={"like": kid, "clip": "C003"}).json()["hits"][0]
+        assert top["shot_id"] == shot_id and top["score"] == pytest.approx(1.0, abs=0.05)
+
+
+def test_sources_a_browser_cannot_play_are_named_not_played():
+    from pipeline.web.routes.shots import playability
+
+    assert playability({"codec": "h264", "pix_fmt": "yuv420p"}) == (True, "")
+    ok, why = playability({"codec": "prores", "pix_fmt": "yuv422p10le"})
+    assert not ok and "prores" in why and "proxy" in why
+    ok, why = playability({"codec": "h264", "pix_fmt": "yuv422p10le"})
+    assert not ok and "yuv422p10le" in why
+    assert playability(None)[0] is False
+
+
+def test_morning_report_is_served_with_only_its_own_files(client):
+    assert "/report/" in client.get("/library").text
+    r = client.get("/report/")
+    assert r.status_code == 200 and "A001C001" in r.text and "onerror=alert(1)" in r.text
+    assert "<img src=x onerror" not in r.text  # the failing file's name is escaped by the report too
+    assert "script-src" not in r.headers["content-security-policy"]  # its own policy: no script at all
+    assert r.headers["content-security-policy"].startswith("default-src 'none'")
+    images = re.findall(r'src="((?:img|contact)/[^"]+)"', r.text)
+    assert images
+    for src in images[:3]:
+        img = client.get("/report/" + src)
+        assert img.status_code == 200 and img.content[:2] == b"\xff\xd8"
+    assert client.get("/report/report.json").json()["totals"]["failed"] == 1
+    for bad in ("/report/../catalog.sqlite", "/report/%2e%2e/catalog.sqlite", "/report/img/../../catalog.sqlite",
+                "/report/report.html", "/report/img/", "/report/contact/x.jpg"):
+        assert client.get(bad).status_code in (400, 404), bad
+    day = client.get("/report/", params={"day": "all"})
+    assert day.status_code == 200 and "?day=all" in day.text
+    assert client.get("/report/", params={"day": "../x"}).status_code == 400
