@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -46,13 +47,14 @@ def card(tmp_path_factory) -> Path:
     return card
 
 
-def check_consistent(lib: Path) -> int:
-    """What a reader sees is a state some commit left: return how many clips were complete."""
+def check_consistent(lib: Path) -> tuple[int, int]:
+    """What a reader sees is a state some commit left: return (clips complete, stage records done)."""
     code, out, err = cli("clips", "--library", str(lib), "--json")
     assert code == 0, err
-    complete = 0
+    complete = done = 0
     for c in json.loads(out)["clips"]:
         stages = {k: v["status"] for k, v in c["stages"].items()}
+        done += sum(v == "done" for v in stages.values())
         if c["status"] == "ok":
             assert stages == {"probe": "done", "analyze": "done", "embed": "done"}, c
             complete += 1
@@ -77,7 +79,7 @@ def check_consistent(lib: Path) -> int:
     assert bare == 0
     assert all((lib / t).is_file() for t in thumbs)
     assert all(k == v and k > 0 for _, k, v in embedded), embedded
-    return complete
+    return complete, done
 
 
 class Searcher(threading.Thread):
@@ -125,15 +127,30 @@ def test_readers_keep_answering_while_an_ingest_writes(card, tmp_path):
     stop = threading.Event()
     searcher = Searcher(lib, stop)
     searcher.start()
-    reads = refused = 0
+    reads = refused = pages = 0
     seen_partial = False
+    web = contextlib.ExitStack()
+    client = None
     try:
         while proc.poll() is None:
             if (lib / "catalog.sqlite").exists():
                 with contextlib.suppress(FileNotFoundError):
-                    complete = check_consistent(lib)
+                    _, done = check_consistent(lib)
                     reads += 1
-                    seen_partial |= 0 < complete < 5
+                    seen_partial |= 0 < done < 5 * 3  # some of the work committed, not all
+                if client is None:  # the web UI on the same library, as `dailies serve` runs it
+                    from fastapi.testclient import TestClient
+
+                    from pipeline.config import load_settings
+                    from pipeline.web.app import create_app
+
+                    client = web.enter_context(TestClient(create_app(lib, load_settings()),
+                                                          base_url="http://127.0.0.1:8765"))
+                page = client.get("/")
+                assert page.status_code == 200, page.text[:500]
+                for kid in re.findall(r"/media/keyframe/(\d+)", page.text)[:3]:  # every image it shows is there
+                    assert client.get(f"/media/keyframe/{kid}").status_code == 200
+                pages += 1
                 if not refused:  # the catalog exists: the running ingest holds the lock and has signed it
                     code, _, err = cli("ingest", str(card), "--library", str(lib), "--no-embed")
                     assert code == 1 and "another ingest is running on this library" in err and "--wait" in err
@@ -142,6 +159,7 @@ def test_readers_keep_answering_while_an_ingest_writes(card, tmp_path):
             time.sleep(0.05)
         out, err = proc.communicate(timeout=60)
     finally:
+        web.close()
         stop.set()
         searcher.join(timeout=60)
         if proc.poll() is None:
@@ -150,10 +168,10 @@ def test_readers_keep_answering_while_an_ingest_writes(card, tmp_path):
     assert searcher.error is None, repr(searcher.error)
     assert proc.returncode == 0, err
     assert json.loads(out)["summary"]["ok"] == 5
-    print(f"\nconcurrent readers: {reads} clips reads, {searcher.count} searches, {refused} refused ingest(s)"
-          f" while the ingest ran; saw a partly ingested library: {seen_partial}")
-    assert reads >= 3 and searcher.count >= 1 and refused == 1 and seen_partial
-    assert check_consistent(lib) == 5
+    print(f"\nconcurrent readers: {reads} clips reads, {pages} web pages, {searcher.count} searches, {refused} "
+          f"refused ingest(s) while the ingest ran; saw a partly ingested library: {seen_partial}")
+    assert reads >= 3 and pages >= 3 and searcher.count >= 1 and refused == 1 and seen_partial
+    assert check_consistent(lib) == (5, 5 * 3)
 
 
 def test_second_ingest_is_refused_with_who_holds_the_lock(card, tmp_path):
