@@ -1,3 +1,5 @@
+import contextlib
+import io
 import os
 from pathlib import Path
 
@@ -73,3 +75,13 @@ def web_library(footage, tmp_path_factory) -> Path:
     (lib / "dailies.toml").write_text("[keyframes]\nseconds_per_keyframe = 0.4\n")
     assert main(["ingest", str(card), "--library", str(lib), "--model", "random-tiny", "--proxies", "h264", "--json"]) == 1
     return lib
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    """Run the dailies CLI in-process; (exit code, stdout, stderr)."""
+    from pipeline.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()

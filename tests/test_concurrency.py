@@ -4,7 +4,6 @@ never see half-written state, and a second ingest on the same library is refused
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import re
@@ -18,18 +17,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.catalog import open_catalog
-from pipeline.cli import main
 from pipeline.lock import ingest_lock
 from pipeline.media.synth import make_cuts_clip
 
+from conftest import cli
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
 
 
 def ingest_process(card: Path, lib: Path, *extra: str) -> subprocess.Popen:

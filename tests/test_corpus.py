@@ -5,8 +5,6 @@ still being copied, and the no-shell rule."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import re
@@ -22,16 +20,10 @@ from pathlib import Path
 import pytest
 from corpus import lavfi_clip, make_corpus
 
-from pipeline.cli import main
+
+from conftest import cli
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ nothing, and the same command finishes the job once there is space again; memory
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import shutil
 import sqlite3
@@ -16,18 +15,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.catalog import open_catalog
-from pipeline.cli import main
 from pipeline.media.ffmpeg import ffmpeg_bin
 from pipeline.media.synth import make_cuts_clip
 
+from conftest import cli
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
 
 
 @contextlib.contextmanager
