@@ -96,7 +96,7 @@ def decode_argv(info: MediaInfo, size: tuple[int, int], threads: int = 0,
     encode with its own -map/-c/... options and file name): ffmpeg decodes the input once and feeds
     every output. `fast_decode` skips the deblocking filter, only when there is no extra output."""
     w, h = size
-    vf = f"scale={w}:{h}:flags=area,setsar=1,showinfo"
+    vf = f"scale={w}:{h}:flags=area,setsar=1,showinfo=checksum=0"
     skip = (["-skip_loop_filter", "all"]
             if fast_decode and not extra_outputs and info.codec in _SKIP_LOOP_FILTER_CODECS else [])
     return [
