@@ -27,7 +27,7 @@ from .reels import ReelPattern, resolve_reel
 from .sources import StillGrowing, growing_message, is_disk_full, snapshot, snapshot_or_none, unreadable_message
 from .timecode import is_drop_frame_rate
 from . import transcode
-from .flow import PROBE_VERSION
+from .flow import PROBE_VERSION, thumbs_dir
 
 
 
@@ -230,8 +230,8 @@ def _analyse_and_encode(job: FileJob, res: FileResult, info: MediaInfo, proxies:
         full = [p for p in analysis.decode.output_problems or [] if "No space left on device" in p]
         if full:  # a proxy in the same decode hit a full disk: the run stops, the next one redoes this file
             raise _disk_full(job, full[-1])
-        rel_dir = f"thumbs/{job.clip_id}/{job.analyze_key}"
-        res.thumbs = write_thumbnails(job.library, rel_dir, analysis.keyframes, job.settings.keyframes.jpeg_quality)
+        res.thumbs = write_thumbnails(job.library, thumbs_dir(job.clip_id, job.analyze_key), analysis.keyframes,
+                                      job.settings.keyframes.jpeg_quality)
         res.analysis = dataclasses.replace(analysis, keyframes={})
         res.analyze_seconds = time.monotonic() - t0
         res.ran.append("analyze")

@@ -4,18 +4,21 @@
 library folder) as far as the job says is still needed, and returns what the catalog should
 record. A Ray task runs it on any node that sees the same media and library paths; the driver,
 the only writer of the catalog, commits the results (executors/ray_exec.py). The decisions are
-the same as pipeline/flow.py's `ingest_one`, so both executors produce the same catalog.
+the same as pipeline/work.py's `process_file` (the local batch), so both executors produce the same
+catalog (tests/test_ray_executor.py compares them table by table).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..analyze import Truncated, analyze_file, check_complete
+from ..analyze import Analysis, Truncated, analyze_file, check_complete
 from ..config import Settings
 from ..errors import MediaError, NotVideo
+from ..flow import thumbs_dir
 from ..hashing import hash_file
 from ..keyframes import write_thumbnails
 from ..media.probe import MediaInfo, probe
@@ -45,7 +48,10 @@ class FileWork:
     content_hash: str | None = None
     source: tuple[int, int, str] | None = None  # (size, mtime_ns, hash) when (re)hashed
     probe_json: dict | None = None  # when probed this time
-    analysis: dict | None = None  # when analysed this time
+    analysis: Analysis | None = None  # when analysed this time (keyframe pictures dropped: see thumbs)
+    thumbs: dict | None = None  # shot index -> [(frame, time, relative JPEG path)]
+    analyze_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # damaged frames, a damaged header
     error: tuple[str, str] | None = None  # (not_video | media | os | failed | disk_full, message)
 
 
@@ -77,12 +83,11 @@ def compute_file(job: FileJob) -> FileWork:
             now = snapshot_or_none(path)
             if now != before:  # changed while decoded: never hand back an analysis of it
                 raise StillGrowing(path, growing_message(before, now))
-            rel_dir = f"thumbs/{job.clip_id}/{job.analyze_key}"
-            rows = write_thumbnails(job.root, rel_dir, result.keyframes, job.settings.keyframes.jpeg_quality)
-            out.analysis = {"shots": [s.to_json() for s in result.shots],
-                            "gradual": [(g.first, g.last, g.kind, g.confidence) for g in result.gradual], "rows": rows,
-                            "frame_count": result.frame_count, "seconds": time.monotonic() - t0,
-                            "warnings": warnings, "path": info.path}
+            out.thumbs = write_thumbnails(job.root, thumbs_dir(job.clip_id, job.analyze_key), result.keyframes,
+                                          job.settings.keyframes.jpeg_quality)
+            out.analysis = dataclasses.replace(result, keyframes={})  # the pictures are on disk now
+            out.analyze_seconds = time.monotonic() - t0
+            out.warnings = warnings
             out.ran.append("analyze")
     except (Truncated, StillGrowing) as exc:  # a damaged or unfinished video, whatever its name says
         out.error = ("failed", str(exc))
@@ -105,7 +110,7 @@ def compute_file(job: FileJob) -> FileWork:
 
 
 def outcome_status(error: tuple[str, str] | None, path: str, expects_video: bool) -> tuple[str, str, tuple]:
-    """(status, message, (status, stored error)) exactly as flow.ingest_one decides them."""
+    """(status, message, (status, stored error)) exactly as work.process_file decides them."""
     if error is None:
         return "ok", "", ("ok", None)
     kind, message = error

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Callable
@@ -27,7 +26,7 @@ from ..catalog import Catalog
 from ..config import Settings
 from ..discover import discover
 from ..errors import DailiesError, DiskFull, ModelError
-from ..flow import PROBE_VERSION, FileOutcome, IngestReport, analyze_key, embed_key
+from ..flow import PROBE_VERSION, FileOutcome, IngestReport, analyze_key, embed_key, write_analysis
 from .filework import FileJob, FileWork, compute_file, outcome_status
 
 log = logging.getLogger("dailies.ray")
@@ -148,7 +147,7 @@ def _job(catalog: Catalog, clip, cand, settings: Settings, key: str) -> FileJob:
 
 
 def _commit_compute(catalog: Catalog, clip_id: int, work: FileWork, key: str) -> None:
-    """What flow.ingest_one writes for hash, probe and analyze, in the same order."""
+    """What the local batch records for hash, probe and analyze, in the same order."""
     if work.source:
         with catalog.transaction():
             catalog.set_clip_source(clip_id, *work.source)
@@ -156,18 +155,9 @@ def _commit_compute(catalog: Catalog, clip_id: int, work: FileWork, key: str) ->
         with catalog.transaction():
             catalog.set_clip_probe(clip_id, work.probe_json)
             catalog.record_stage(clip_id, "probe", work.content_hash, PROBE_VERSION, "done")
-    a = work.analysis
-    if a is not None:
-        with catalog.transaction():
-            catalog.replace_analysis(clip_id, a["shots"], a["gradual"], a["rows"])
-            catalog.set_frame_count(clip_id, a["frame_count"])
-            catalog.record_stage(clip_id, "analyze", work.content_hash, key, "done", seconds=a["seconds"],
-                                 detail="\n".join(a["warnings"]) or None)
-            for w in a["warnings"]:
-                catalog.log_event("warning", f"{a['path']}: {w}", a["path"], "analyze")
-        for old in (catalog.root / "thumbs" / str(clip_id)).iterdir():
-            if old.name != key:
-                shutil.rmtree(old, ignore_errors=True)
+    if work.analysis is not None:
+        write_analysis(catalog, clip_id, work.content_hash, key, work.analysis, work.thumbs, work.analyze_seconds,
+                       work.warnings)
 
 
 def ingest_ray(catalog: Catalog, paths: list[str], settings: Settings, preset=None, make_embedder=None,
