@@ -54,7 +54,9 @@ class Cancelled(BaseException):
 
 class LocalExecutor:
     """A bounded pool of threads on this machine. When the driver stops (Ctrl-C), queued files are
-    dropped and files in work stop at their next progress report (their ffmpeg is killed)."""
+    dropped and files in work stop at their next progress report (their ffmpeg is killed); `run` returns
+    only once they have stopped and removed their temporary files, so a rerun never meets a worker of
+    the interrupted run still writing."""
 
     def __init__(self, workers: int):
         self.workers = max(1, workers)
@@ -68,7 +70,7 @@ class LocalExecutor:
                 yield futures[fut], fut.result()
         finally:
             self.cancel.set()
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _bind(self, progress, job):
         def report(phase, done, total):

@@ -160,8 +160,23 @@ def temp_path(final: Path) -> Path:
 
 
 def clear_partials(final: Path) -> None:
+    """Remove temporary proxies left by attempts whose process is gone (killed, crashed). A temporary
+    file of a live process (this one included: another worker thread) is its own to finish or remove."""
     for stale in final.parent.glob(f".{final.name}.*.part"):
+        owner = stale.name[len(final.name) + 2:].split("-", 1)[0]
+        if owner.isdigit() and _alive(int(owner)):
+            continue
         stale.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 @dataclass(frozen=True)

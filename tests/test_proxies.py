@@ -132,3 +132,18 @@ def test_burnin_scene_take_from_camera_tags_else_from_the_file_name(tmp_path):
     assert _scene_take(SimpleNamespace(settings=settings, path=str(named))) == {"scene": "12A", "take": "3"}
     tagged = camera_clip(tmp_path / "A001C005_Sc12A_T3b.mov", "25", 4, extra=["-movflags", "use_metadata_tags", "-metadata", "scene=40", "-metadata", "take=7"])
     assert _scene_take(SimpleNamespace(settings=settings, path=str(tagged))) == {"scene": "40", "take": "7"}
+
+
+def test_clearing_partials_leaves_a_live_attempt_alone(tmp_path):
+    """A worker clears what killed attempts left, never the temporary proxy another live attempt (this
+    process's other worker, or a rerun) is writing."""
+    from pipeline import transcode
+
+    final = tmp_path / "A001C001.mp4"
+    live = transcode.temp_path(final)  # this process: alive
+    dead = final.with_name(f".{final.name}.{2**22 + 12345}-deadbeef.part")  # above the kernel's largest pid_max
+    other = final.with_name(".A001C002.mp4.1-cafe.part")  # another clip's attempt
+    for p in (live, dead, other):
+        p.write_bytes(b"x")
+    transcode.clear_partials(final)
+    assert live.exists() and other.exists() and not dead.exists()
