@@ -6,8 +6,9 @@ Restartable at any point: a unit of work counts as done only when its catalog ro
 and its files (keyframes, proxies) were renamed into place before that. A killed run leaves at most
 temporary files, which the next run deletes and redoes. Cards (folders) are verified against the
 MHL they carry as their files are read, and get a new MHL generation once all their files are done.
-Executors: `LocalExecutor` (threads; ffmpeg does the heavy lifting in its own processes). Another
-executor only needs `run(fn, jobs, progress)` yielding (job, result) as results complete.
+Executors: `LocalExecutor` (threads; ffmpeg does the heavy lifting in its own processes) or
+executors/ray_exec.RayExecutor (Ray tasks on a cluster). An executor only needs `run(fn, jobs, progress)`
+yielding (job, result) as results complete, and returning only once nothing it started still writes.
 """
 
 from __future__ import annotations

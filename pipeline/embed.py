@@ -2,13 +2,15 @@
 
 The core streams: JPEGs are decoded by a pool of threads (in order, bounded read-ahead), grouped
 into batches of the model's batch size and handed to `Embedder.embed_batches`, which on CUDA
-overlaps staging, copies and inference (models/overlap.py).
+overlaps staging, copies and inference (models/overlap.py). A `FileEmbedder` (the Ray executor's
+actors, executors/ray_exec.py) is handed the JPEG paths instead and reads them where its model runs.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -21,6 +23,22 @@ from models.overlap import batched, ordered_map
 from .catalog import Catalog
 
 log = logging.getLogger("dailies.embed")
+
+
+class FileEmbedder(ABC):
+    """An embedder that reads the image files itself, where its model runs (a Ray actor reading the library
+    on shared storage): `name`, `dim`, `batch_size`, `load()` as models.base.Embedder, and `embed_files`."""
+
+    name: str
+    dim: int
+    batch_size: int
+
+    @abstractmethod
+    def load(self) -> None: ...
+
+    @abstractmethod
+    def embed_files(self, paths: Sequence[Path]) -> np.ndarray:
+        """(n, dim) float32 L2-normalised vectors of the image files, in order."""
 
 
 def decode_workers(requested: int = 0) -> int:
@@ -38,13 +56,16 @@ def embed_frames(embedder: Embedder, frames: Iterable[np.ndarray], batch_size: i
     return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)
 
 
-def embed_images(embedder: Embedder, paths: Sequence[Path], batch_size: int, workers: int = 0) -> np.ndarray:
-    """Pure core: vectors for image files, decoded by `workers` threads, in order."""
+def embed_images(embedder: Embedder | FileEmbedder, paths: Sequence[Path], batch_size: int,
+                 workers: int = 0) -> np.ndarray:
+    """Pure core: vectors for image files, decoded by `workers` threads, in order (a FileEmbedder reads them)."""
+    if isinstance(embedder, FileEmbedder):
+        return embedder.embed_files(paths)
     workers = decode_workers(workers)
     return embed_frames(embedder, ordered_map(load_rgb, paths, workers, 2 * batch_size), batch_size)
 
 
-def run(catalog: Catalog, clip_id: int, embedder: Embedder, batch_size: int, workers: int = 0) -> int:
+def run(catalog: Catalog, clip_id: int, embedder: Embedder | FileEmbedder, batch_size: int, workers: int = 0) -> int:
     """Embed the clip's keyframes that have no vector of this model yet; return how many."""
     rows = catalog.keyframes_missing_vectors(clip_id, embedder.name)
     if not rows:

@@ -2,10 +2,11 @@
 same decode) -> embed -> index.
 
 Each unit of work is keyed by (source content hash, stage, settings hash): a rerun does only what is
-new or what a changed setting invalidates. One file failing never stops the batch. On this machine the
-per-file work is work.process_file (no catalog), queued on workers by batch.py, which writes the
-catalog; executors/ holds the Ray path. This module holds what they share: stage keys, outcomes, the
-runner side of analyze and embed.
+new or what a changed setting invalidates. One file failing never stops the batch. The per-file work
+is work.process_file (no catalog), run by an executor (threads on this machine, or Ray tasks:
+executors/) for batch.py, which alone writes the catalog. This module holds what they share: stage
+keys, outcomes, the runner side of analyze and embed (EmbedderSlot holds a local model or, on Ray,
+executors/ray_exec.ActorEmbedder).
 """
 
 from __future__ import annotations

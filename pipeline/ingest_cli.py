@@ -1,7 +1,9 @@
-"""`dailies ingest`: flags, progress bars (overall + one per worker), summary. The work is in batch.py."""
+"""`dailies ingest`: flags, progress bars (overall + one per worker), summary. The work is in batch.py, on
+this machine (batch.LocalExecutor) or on a Ray cluster (executors/ray_exec.RayExecutor, `--executor ray`)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -19,7 +21,7 @@ def add_arguments(p) -> None:
                         "default from [proxies] presets")
     p.add_argument("--burnin", action="store_true", default=None,
                    help="burn source TC, clip name and scene/take into the proxies")
-    p.add_argument("--workers", type=int, metavar="N", help="files worked on at once (default [batch] workers)")
+    p.add_argument("--workers", type=int, metavar="N", help="files worked on at once by the local executor (default [batch] workers)")
     p.add_argument("--hash", choices=["xxh64", "md5"], dest="checksum",
                    help="checksum recorded per file and written to the MHL (default xxh64)")
     p.add_argument("--no-mhl", action="store_true", help="do not write ASC MHL generations into the cards")
@@ -121,10 +123,11 @@ def cmd_ingest(args, library: Path, load_settings) -> int:
     settings = settings.replace("proxies", presets=args.proxies, burnin=args.burnin)
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
-    if args.executor != "local":
-        return _ingest_elsewhere(args, library, settings)
-    if args.ray_address:
+    if args.ray_address and args.executor != "ray":
         raise UsageError("--ray-address only applies to --executor ray")
+    if args.workers is not None and args.executor == "ray":
+        raise UsageError("--workers applies to the local executor; on Ray every file is a task and [ray] task_cpus "
+                         "sets how many run at once")
     e = settings.embed
     allow = e.allow_download or os.environ.get("DAILIES_ALLOW_DOWNLOAD") == "1"
     preset = None if args.no_embed else resolve_model(e.model)
@@ -138,16 +141,25 @@ def cmd_ingest(args, library: Path, load_settings) -> int:
 
     tty = not args.json and sys.stderr.isatty()
     argv = sys.argv[1:]
+    with contextlib.ExitStack() as stack:
+        stack.callback(catalog.close)
+        executor = None  # run_batch's LocalExecutor
+        if args.executor == "ray":  # the same batch; per-file work in Ray tasks, the model in Ray actors
+            from .executors.ray_exec import RayExecutor
 
-    def once(paths):
-        obs = CliObserver(tty, args.verbose, args.json)
-        try:
-            return run_batch(catalog, paths, settings, preset, make_embedder, observer=obs,
-                             reverify=args.reverify, argv=argv)
-        finally:
-            obs.close()
+            executor = stack.enter_context(RayExecutor(settings, args.ray_address))
+            if preset:
+                actors = executor.embedder(preset, e, allow)
+                make_embedder = lambda p: actors  # noqa: E731
 
-    try:
+        def once(paths):
+            obs = CliObserver(tty, args.verbose, args.json)
+            try:
+                return run_batch(catalog, paths, settings, preset, make_embedder, observer=obs,
+                                 reverify=args.reverify, executor=executor, argv=argv)
+            finally:
+                obs.close()
+
         if args.watch:
             reports = []
 
@@ -164,42 +176,6 @@ def cmd_ingest(args, library: Path, load_settings) -> int:
                 print("watch ended", file=sys.stderr)
             return max((r.exit_code for r in reports), default=0)
         report = once(args.paths)
-    finally:
-        catalog.close()
-    return _print_summary(args, report, preset, catalog.root, json_out=args.json)
-
-
-def _ingest_elsewhere(args, library: Path, settings) -> int:
-    """--executor ray: hash, probe, analyse and embed on a cluster (executors/ray_exec.py). Proxies, MHL
-    verification, reels from file names, --watch and the batch log run with the local executor only."""
-    from models.presets import resolve_model
-
-    from .catalog import open_catalog
-    from .errors import UsageError
-    from .executors import get_executor
-
-    run_ingest = get_executor(args.executor)
-    local_only = [flag for flag, used in (("--proxies", settings.proxies.preset_names()), ("--watch", args.watch),
-                                          ("--burnin", args.burnin), ("--reverify", args.reverify)) if used]
-    if local_only:
-        raise UsageError(f"{', '.join(local_only)}: not available with --executor {args.executor} yet; "
-                         f"run them with the local executor (the default)")
-    preset = None if args.no_embed else resolve_model(settings.embed.model)
-    catalog = open_catalog(library)
-
-    def on_file(i, total, outcome):
-        if outcome.status == "failed":
-            print(f"error: {outcome.message}", file=sys.stderr)
-        elif outcome.status == "skipped" and args.verbose and not args.json:
-            print(f"note: {outcome.message}", file=sys.stderr)
-        for w in outcome.warnings:
-            print(f"warning: {outcome.path}: {w}", file=sys.stderr)
-
-    try:
-        report = run_ingest(catalog, args.paths, settings, preset, None, on_file, None, address=args.ray_address)
-    finally:
-        catalog.close()
-    report.log_path, report.proxies, report.cards = "", [], []
     return _print_summary(args, report, preset, catalog.root, json_out=args.json)
 
 

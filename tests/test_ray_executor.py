@@ -1,8 +1,12 @@
-"""`dailies ingest --executor ray` on a local Ray instance (2 CPUs, loopback only) equals the local executor."""
+"""`dailies ingest --executor ray` on a local Ray instance (2 CPUs, loopback only) equals the local executor:
+the same overnight batch (MHL, proxies, reels, embedding through Ray actors), the same catalog."""
 
 import json
 import os
+import re
+import shutil
 import sqlite3
+import time
 
 import numpy as np
 import pytest
@@ -11,10 +15,9 @@ from pipeline.cli import main
 
 import ray  # the `test` extra installs it: this test must not skip
 
-VOLATILE = {"added_at", "updated_at", "finished_at", "seconds", "at"}
-# What only the local executor (the overnight batch) records so far: checksums, MHL verification,
-# reel names from camera file names. The Ray executor does not do these yet (README, "Scale").
-LOCAL_ONLY = {"checksum", "hashes_json", "card", "mhl_status", "mhl_detail", "drop_frame", "reel", "reel_source"}
+VOLATILE = {"added_at", "updated_at", "finished_at", "checked_at", "seconds", "at", "started_at"}
+TABLES = ["clips", "stage_runs", "shots", "gradual", "keyframes", "models", "meta", "events", "cards", "proxies",
+          "batch_runs"]
 
 
 @pytest.fixture(scope="module")
@@ -42,53 +45,83 @@ def local_ray():
     ray_constants.ENABLE_RAY_CLUSTER = saved[1]
 
 
+def _plain(value):
+    """MHL generation names and messages carry the time they were written."""
+    return re.sub(r"\d{4}-\d{2}-\d{2}_\d{6}Z", "<time>", value) if isinstance(value, str) else value
+
+
 def dump(library) -> dict:
     conn = sqlite3.connect(library / "catalog.sqlite")
     conn.row_factory = sqlite3.Row
     out = {}
-    for table in ["clips", "stage_runs", "shots", "gradual", "keyframes", "models", "meta", "events"]:
+    for table in TABLES:
         rows = conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-        if table == "events":
-            rows = [r for r in rows if r["stage"] != "mhl"]
-        out[table] = [{k: r[k] for k in r.keys() if k not in VOLATILE | LOCAL_ONLY} for r in rows]
+        out[table] = [{k: _plain(r[k]) for k in r.keys() if k not in VOLATILE | {"log_path", "argv_json"}}
+                      for r in rows]
     out["vectors"] = {(r[0], r[1]): np.frombuffer(r[2], np.float32)
                       for r in conn.execute("SELECT keyframe_id, model_id, vector FROM vectors")}
+    conn.close()
     return out
 
 
-def ingest(capsys, card, lib, *extra):
-    code = main(["ingest", str(card), "--library", str(lib), "--model", "random-tiny", "--json", *extra])
-    return code, json.loads(capsys.readouterr().out)
-
-
-def test_ray_and_local_executors_write_the_same_catalog(local_ray, footage, tmp_path, capsys):
-    card = tmp_path / "card"
-    card.mkdir()
-    for clip in sorted(footage.iterdir()):
-        (card / clip.name).symlink_to(clip)
-    (card / "notes.mov").write_text("not a video\n" * 10)  # a failure goes through the same path
-    (card / "readme.txt").write_text("camera report\n")
-    code_local, local = ingest(capsys, card, tmp_path / "local")
-    code_ray, remote = ingest(capsys, card, tmp_path / "ray", "--executor", "ray")
-    assert code_local == code_ray == 1  # notes.mov fails in both
-    assert [(f["path"], f["status"], f["ran"], f["shots"], f["embedding"]) for f in remote["files"]] == \
-           [(f["path"], f["status"], f["ran"], f["shots"], f["embedding"]) for f in local["files"]]
-    assert remote["summary"] == local["summary"] == {"ok": 3, "failed": 1, "skipped": 1}
-    assert remote["index"]["total"] == local["index"]["total"] > 0
-    a, b = dump(tmp_path / "local"), dump(tmp_path / "ray")
+def assert_same(a: dict, b: dict) -> None:
     for table in a:
         if table == "vectors":
             assert a[table].keys() == b[table].keys()
             for k in a[table]:
                 np.testing.assert_allclose(a[table][k], b[table][k], atol=1e-5)
-        elif table == "keyframes":  # thumbnails live under each library; same relative paths
-            assert a[table] == b[table]
-        else:
+        else:  # thumbnails and proxies live under each library, at the same relative paths
             assert a[table] == b[table], table
-    # a second run on Ray finds everything done
-    code, again = ingest(capsys, card, tmp_path / "ray", "--executor", "ray")
+
+
+def assert_resources_back(timeout: float = 20) -> None:
+    """Every CPU of the instance free again: no task or actor of a finished command holds one."""
+    t0 = time.monotonic()
+    while ray.available_resources().get("CPU", 0) < 2:
+        assert time.monotonic() - t0 < timeout, ray.available_resources()
+        time.sleep(0.2)
+
+
+def ingest(capsys, card, lib, *extra):
+    code = main(["ingest", str(card), "--library", str(lib), "--model", "random-tiny", "--json", *extra])
+    out = capsys.readouterr()
+    assert out.out, out.err[-3000:]
+    return code, json.loads(out.out)
+
+
+def test_ray_and_local_executors_write_the_same_catalog(local_ray, footage, tmp_path, capsys):
+    card = tmp_path / "A001"
+    card.mkdir()
+    for clip in sorted(footage.iterdir()):
+        shutil.copy(clip, card / clip.name)
+    (card / "notes.mov").write_text("not a video\n" * 10)  # a failure goes through the same path
+    (card / "readme.txt").write_text("camera report\n")
+    code_local, local = ingest(capsys, card, tmp_path / "local", "--proxies", "h264", "--burnin")
+    shutil.rmtree(card / "ascmhl")  # the Ray run meets the card as the local run did: no MHL yet
+    code_ray, remote = ingest(capsys, card, tmp_path / "ray", "--proxies", "h264", "--burnin",
+                               "--executor", "ray")
+    assert code_local == code_ray == 1  # notes.mov fails in both
+    keys = ("path", "status", "ran", "shots", "embedding", "mhl", "proxies")
+    assert [[f[k] for k in keys] for f in remote["files"]] == [[f[k] for k in keys] for f in local["files"]]
+    assert remote["summary"] == local["summary"] == {"ok": 3, "failed": 1, "skipped": 1}
+    assert [f["ran"] for f in remote["files"][:3]] == [["hash", "probe", "analyze", "proxy:h264", "embed"]] * 3
+    assert [(c["status"], _plain(c["message"])) for c in remote["cards"]] == \
+           [(c["status"], _plain(c["message"])) for c in local["cards"]] == \
+           [("written", "MHL generation ascmhl/0001_A001_<time>.mhl written (xxh64)")]
+    assert remote["index"]["total"] == local["index"]["total"] > 0
+    a, b = dump(tmp_path / "local"), dump(tmp_path / "ray")
+    assert len(a["proxies"]) == 3 and a["vectors"]
+    assert_same(a, b)
+    for row in b["proxies"]:  # written by the Ray tasks into the library, complete
+        assert (tmp_path / "ray" / row["path"]).stat().st_size == row["bytes"] > 0
+    assert "embedding in 1 Ray actor(s) on cpu" in open(remote["log"]).read()  # the model ran in an actor
+    assert "Ray actor" not in open(local["log"]).read()
+    # a second run on Ray finds everything done, and the card verified against the MHL it wrote
+    code, again = ingest(capsys, card, tmp_path / "ray", "--proxies", "h264", "--burnin", "--executor", "ray")
     assert code == 1 and again["work_done"] == 0
+    assert [c["status"] for c in again["cards"]] == ["verified"]
     assert dump(tmp_path / "ray")["keyframes"] == b["keyframes"]
+    assert_resources_back()  # the embedding actors stopped with the command
 
 
 def test_cli_joins_a_running_cluster_by_address(local_ray, footage, tmp_path):
@@ -100,18 +133,21 @@ def test_cli_joins_a_running_cluster_by_address(local_ray, footage, tmp_path):
     assert address.startswith("127.0.0.1:")
     lib = tmp_path / "lib"
     proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "ingest", str(footage), "--library", str(lib),
-                           "--model", "random-tiny", "--json", "--executor", "ray", "--ray-address", address],
+                           "--model", "random-tiny", "--json", "--no-mhl", "--executor", "ray", "--ray-address", address],
                           capture_output=True, text=True, timeout=240, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout)
     assert report["summary"] == {"ok": 3, "failed": 0, "skipped": 0}
     assert [f["shots"] for f in report["files"]] == [3, 2, 4]
     assert report["index"]["total"] == len(dump(lib)["vectors"]) > 0
+    assert report["log"] and os.path.exists(report["log"])  # the batch's run log, as locally
 
 
-def test_ray_address_needs_the_ray_executor(footage, tmp_path, capsys):
+def test_ray_flags_need_the_ray_executor(footage, tmp_path, capsys):
     code = main(["ingest", str(footage), "--library", str(tmp_path / "lib"), "--ray-address", "127.0.0.1:1"])
     assert code == 2 and "--ray-address only applies to --executor ray" in capsys.readouterr().err
+    code = main(["ingest", str(footage), "--library", str(tmp_path / "lib"), "--executor", "ray", "--workers", "2"])
+    assert code == 2 and "--workers applies to the local executor" in capsys.readouterr().err
 
 
 def test_bad_footage_gets_the_same_outcome_and_message_on_ray(local_ray, tmp_path, capsys):
@@ -120,12 +156,126 @@ def test_bad_footage_gets_the_same_outcome_and_message_on_ray(local_ray, tmp_pat
     from corpus import make_corpus
 
     corpus = make_corpus(tmp_path / "corpus")
-    code_local, local = ingest(capsys, corpus.root, tmp_path / "local", "--no-embed")
-    code_ray, remote = ingest(capsys, corpus.root, tmp_path / "ray", "--no-embed", "--executor", "ray")
+    code_local, local = ingest(capsys, corpus.root, tmp_path / "local", "--no-embed", "--no-mhl")
+    code_ray, remote = ingest(capsys, corpus.root, tmp_path / "ray", "--no-embed", "--no-mhl", "--executor", "ray")
     assert code_local == code_ray == 1
-    assert [(f["path"], f["status"], f["message"], f["warnings"], f["shots"]) for f in remote["files"]] == \
-           [(f["path"], f["status"], f["message"], f["warnings"], f["shots"]) for f in local["files"]]
+    keys = ("path", "status", "message", "warnings", "shots", "mhl")
+    assert [[f[k] for k in keys] for f in remote["files"]] == [[f[k] for k in keys] for f in local["files"]]
     assert remote["summary"] == local["summary"]
-    a, b = dump(tmp_path / "local"), dump(tmp_path / "ray")
-    for table in ("clips", "stage_runs", "shots", "keyframes", "events"):
-        assert a[table] == b[table], table
+    assert_same(dump(tmp_path / "local"), dump(tmp_path / "ray"))
+
+
+def test_a_model_that_cannot_load_leaves_embedding_pending_on_ray_as_locally(local_ray, footage, tmp_path, capsys):
+    """vit-b-32's weights are not on this machine (tests run offline): the actors fail to load it, and
+    the batch finishes with "embedding pending" and the same message as the local executor."""
+    card = tmp_path / "card"
+    card.mkdir()
+    (card / "A001C002.mov").symlink_to(footage / "A001C002.mov")
+    args = ["--model", "vit-b-32", "--no-mhl"]
+    code_local, local = ingest(capsys, card, tmp_path / "local", *args)
+    code_ray, remote = ingest(capsys, card, tmp_path / "ray", *args, "--executor", "ray")
+    assert code_local == code_ray == 1
+    assert "dailies models fetch vit-b-32" in remote["embedding_pending"]
+    assert remote["embedding_pending"] == local["embedding_pending"]
+    assert [f["embedding"] for f in remote["files"]] == ["pending"]
+    assert_same(dump(tmp_path / "local"), dump(tmp_path / "ray"))
+    assert_resources_back()  # the actors that failed to load were stopped
+
+
+def test_ctrl_c_cancels_the_tasks_and_returns_once_none_is_running(local_ray, tmp_path):
+    """RayExecutor.run's contract (batch.LocalExecutor's): when the driver stops, queued tasks are dropped and
+    running ones interrupted, and `run` returns only after every task has ended."""
+    from pipeline.config import load_settings
+    from pipeline.executors.ray_exec import RayExecutor
+
+    def work(job, progress):  # a file's work: reports progress, writes until interrupted
+        marks = job["dir"]
+        (marks / f"started-{job['n']}").touch()
+        try:
+            for i in range(job["steps"]):
+                progress("analyze", i, job["steps"])
+                (marks / f"beat-{job['n']}").write_text(str(i))
+                time.sleep(0.05)
+            return "finished"
+        finally:
+            (marks / f"ended-{job['n']}").touch()
+
+    class Job(dict):
+        path = property(lambda self: f"file-{self['n']}")
+
+    executor = RayExecutor(load_settings())  # joins the running instance; leaves it running
+    # progress reaches the driver while it waits for results
+    seen = set()
+    quick = [Job(n=n, dir=tmp_path / "quick", steps=20) for n in range(3)]
+    (tmp_path / "quick").mkdir()
+    results = list(executor.run(work, quick, lambda path, phase, n, total: seen.add((path, phase))))
+    assert sorted(job.path for job, _ in results) == ["file-0", "file-1", "file-2"]
+    assert {res for _, res in results} == {"finished"}
+    assert seen == {("file-0", "analyze"), ("file-1", "analyze"), ("file-2", "analyze")}
+    # the driver stops while tasks run and more are queued
+    marks = tmp_path / "slow"
+    marks.mkdir()
+    jobs = [Job(n=0, dir=marks, steps=0)] + [Job(n=n, dir=marks, steps=600) for n in range(1, 6)]
+    t0 = time.monotonic()
+    results = executor.run(work, jobs, lambda *a: None)
+    job, res = next(results)
+    assert (job["n"], res) == (0, "finished")
+    while len(list(marks.glob("started-*"))) < 2:  # a slow task is running
+        assert time.monotonic() - t0 < 60
+        time.sleep(0.1)
+    results.close()  # the driver stops (Ctrl-C, an error in the loop)
+    assert time.monotonic() - t0 < 25  # interrupted, not run to the end (30 s each)
+    started = {p.name.split("-")[1] for p in marks.glob("started-*")}
+    ended = {p.name.split("-")[1] for p in marks.glob("ended-*")}
+    assert len(started) >= 2 and started == ended  # nothing is still writing
+    beats = {p.name: p.read_text() for p in marks.glob("beat-*")}
+    time.sleep(1)
+    assert {p.name: p.read_text() for p in marks.glob("beat-*")} == beats
+    assert len(started) < 6  # queued tasks were dropped, not run
+    assert_resources_back()
+
+
+def test_ctrl_c_during_a_ray_batch_leaves_no_partial_file_and_a_rerun_finishes(local_ray, tmp_path):
+    """batch.run_batch on Ray, interrupted after its first file (as tests/test_batch.py does locally), then
+    run again with the same executor and actors (as --watch does): no temporary proxy is left, and the
+    rerun does exactly the files the interrupted run did not record."""
+    from overnight_helpers import camera_clip
+
+    from models.presets import resolve_model
+    from pipeline.batch import Observer, run_batch
+    from pipeline.catalog import open_catalog
+    from pipeline.config import load_settings
+    from pipeline.executors.ray_exec import RayExecutor
+
+    card = tmp_path / "A006"
+    card.mkdir()
+    for i in range(1, 5):
+        camera_clip(card / f"A006C00{i}.mov", "25", 60, "01:00:00:00")
+    settings = load_settings()
+    preset = resolve_model("random-tiny")
+
+    class CtrlC(Observer):
+        def file_done(self, index, total, outcome):
+            raise KeyboardInterrupt  # the user presses Ctrl-C after the first file
+
+    catalog = open_catalog(tmp_path / "lib")
+    try:
+        with RayExecutor(settings) as executor:
+            actors = executor.embedder(preset, settings.embed, False)
+            with pytest.raises(KeyboardInterrupt):
+                run_batch(catalog, [str(card)], settings, preset, lambda p: actors, proxies=["h264"],
+                          observer=CtrlC(), executor=executor)
+            assert [r["status"] for r in catalog.batch_runs()] == ["interrupted"]
+            assert not list((tmp_path / "lib").rglob("*.part"))
+            done = {c["path"] for c in catalog.clips() if catalog.proxies(c["id"])}
+            assert 1 <= len(done) < 4
+            report = run_batch(catalog, [str(card)], settings, preset, lambda p: actors, proxies=["h264"],
+                               executor=executor)
+        assert sorted(f.path for f in report.files if "proxy:h264" in f.ran) == \
+               sorted(str(p) for p in card.glob("*.mov") if str(p) not in done)
+        assert all(len(catalog.proxies(c["id"])) == 1 for c in catalog.clips())
+        assert report.embed_pending is None and report.index["total"] > 0
+        assert not list((tmp_path / "lib").rglob("*.part"))
+    finally:
+        catalog.close()
+    assert_resources_back()

@@ -1,12 +1,17 @@
-"""Ingest on a Ray cluster: per-file compute in Ray tasks, embedding in Ray actors, one catalog writer.
+"""The overnight batch on a Ray cluster: per-file work in Ray tasks, embedding in Ray actors, one catalog writer.
 
-- Every file is one task (`filework.compute_file`: hash, probe, decode, shots, keyframe JPEGs), all
-  submitted at once; Ray spreads them over the cluster's CPUs.
-- Embedding runs in long-lived actors that hold the model: one per GPU when the cluster has GPUs
-  (each actor asks for `num_gpus=1` and embeds on CUDA in fp16), else `[ray] embed_actors` on CPUs.
-- The driver (this process) is the only writer of the catalog. It commits each file's results in
-  the order `discover` lists them -- so keyframe ids, and therefore the catalog, come out the same
-  as with the local executor -- while later files are still being computed.
+`dailies ingest --executor ray` runs batch.run_batch (MHL verify/write per card, proxies and burn-ins,
+--reverify, --watch, the run log) exactly as on one machine; only where the work runs changes:
+
+- `RayExecutor.run(fn, jobs, progress)` (batch.LocalExecutor's interface): every job is a Ray task
+  running `fn` (work.process_file: hash, probe, one decode for shots + keyframes + proxies, the files
+  written into the library), results yielded as they complete. The driver records them in discover
+  order (batch._record_one), so the catalog is the same as the local executor's.
+- `ActorEmbedder`: what flow.EmbedderSlot holds on Ray. Its actors (`EmbedWorker`) hold the model:
+  one per GPU when the cluster has GPUs (`num_gpus=1` each, CUDA fp16), else `[ray] embed_actors` on
+  CPUs. The embed stage hands it keyframe paths (embed.FileEmbedder); the actors read the JPEGs and
+  return vectors, which the driver writes.
+- The driver (this process) is the only writer of the catalog; tasks and actors never open it.
 
 Every node must see the media and the library folder at the same paths (shared storage) and have
 Dailies installed; see the README's "Ingest on a Ray cluster".
@@ -14,47 +19,21 @@ Dailies installed; see the README's "Ingest on a Ray cluster".
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator, Sequence
 
-from .. import index as index_stage
-from ..catalog import Catalog
-from ..config import Settings
-from ..discover import discover
-from ..errors import DailiesError, DiskFull, ModelError
-from ..flow import PROBE_VERSION, FileOutcome, IngestReport, analyze_key, embed_key, write_analysis
-from .filework import FileJob, FileWork, compute_file, outcome_status
+import numpy as np
 
-log = logging.getLogger("dailies.ray")
+from ..config import EmbedSettings, Settings
+from ..embed import FileEmbedder
+from ..errors import DailiesError, ModelError
 
+log = logging.getLogger("dailies.batch.ray")  # into the batch's run log
 
-class EmbedWorker:
-    """Holds one embedder; runs as a Ray actor (the class is wrapped with ray.remote at use)."""
-
-    def __init__(self, preset, embed_settings):
-        from models.clip import OpenClipEmbedder
-
-        e = embed_settings
-        self.settings = e
-        self.embedder = OpenClipEmbedder(preset, device=e.device, allow_download=e.allow_download,
-                                         batch_size=e.batch_size, precision=e.precision, threads=e.cpu_threads)
-
-    def load(self) -> dict:
-        try:
-            self.embedder.load()
-        except ModelError as exc:
-            return {"error": str(exc)}
-        return {"name": self.embedder.name, "dim": self.embedder.dim, "device": self.embedder.device}
-
-    def embed(self, paths: list[str]):
-        from .. import embed as embed_stage
-
-        return embed_stage.embed_images(self.embedder, [Path(p) for p in paths], self.embedder.batch_size,
-                                        self.settings.decode_workers)
+PROGRESS_EVERY = 0.5  # seconds between a task's progress reports (and the driver's polls)
 
 
 def connect(address: str | None, settings: Settings) -> bool:
@@ -91,177 +70,228 @@ def start_local(num_cpus: int | None = None, **kwargs):
                     **kwargs)
 
 
-class _Embedding:
-    """The driver's view of the embedding actors: created on first need, load failure remembered."""
+class RayExecutor:
+    """batch.LocalExecutor's interface on a Ray cluster. A context manager: entering joins the cluster (or
+    starts Ray on loopback), leaving stops the embedding actors and the Ray instance it started.
 
-    def __init__(self, catalog: Catalog, preset, settings: Settings):
-        self.catalog, self.preset, self.settings = catalog, preset, settings
-        self.actors: list = []
-        self.error: str | None = None
-        self.loaded = False
-        self._next = 0
+    When the driver stops (Ctrl-C, an error), tasks not started are dropped and running ones get a
+    KeyboardInterrupt (`ray.cancel`): work.process_file stops, its ffmpeg is killed and its temporary
+    files removed. `run` returns only once every task has ended, so a rerun never meets a task of the
+    interrupted run still writing. One file's task lost with its node (after Ray's retries) fails that
+    file, as an unreadable file would; a rerun redoes it."""
 
-    def ready(self) -> bool:
-        if self.loaded or self.error:
-            return self.loaded
+    def __init__(self, settings: Settings, address: str | None = None):
+        self.settings = settings
+        self.address = address
+        self.started = False
+        self.embedders: list[ActorEmbedder] = []
+
+    def __enter__(self) -> "RayExecutor":
+        self.started = connect(self.address, self.settings)
+        return self
+
+    def __exit__(self, *exc) -> None:
         import ray
 
-        gpus = int(ray.cluster_resources().get("GPU", 0))
-        count = self.settings.ray.embed_actors or max(1, gpus)
-        options = {"num_gpus": 1, "num_cpus": 1} if gpus else {"num_cpus": 1}
+        for e in self.embedders:
+            e.close()
+        if self.started:
+            ray.shutdown()
+            self.started = False
+
+    def embedder(self, preset, embed: EmbedSettings, allow_download: bool) -> "ActorEmbedder":
+        """What flow.EmbedderSlot holds on this cluster (its factory returns it): the actors are asked for
+        now, so they queue ahead of the file tasks, and load the model when the slot first needs them.
+        They stay for every batch of a --watch and stop when the executor does."""
+        e = ActorEmbedder(preset, embed, allow_download, self.settings.ray.embed_actors)
+        self.embedders.append(e)
+        return e
+
+    def run(self, fn: Callable, jobs: list, progress: Callable | None) -> Iterator[tuple]:
+        import ray
+
+        task = ray.remote(num_cpus=self.settings.ray.task_cpus)(_task)
+        box = ray.remote(num_cpus=0)(ProgressBox).remote() if progress else None
+        pending = {task.remote(fn, job, box): job for job in jobs}
+        done: set[str] = set()
+        try:
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1, timeout=PROGRESS_EVERY if box else None)
+                if box is not None:
+                    for path, (phase, n, total) in ray.get(box.take.remote()).items():
+                        if path not in done:  # a late report must not reopen a finished file's progress
+                            progress(path, phase, n, total)
+                for ref in ready:
+                    job = pending.pop(ref)
+                    res = _result(ref, job)
+                    done.add(job.path)
+                    yield job, res
+        finally:
+            if pending:
+                _stop(list(pending))
+            if box is not None:
+                ray.kill(box)
+
+
+def _result(ref, job):
+    """The task's FileResult; its exception re-raised as LocalExecutor's `fut.result()` would (a full disk
+    stops the run); a task lost with its worker or node fails its file only."""
+    import ray
+
+    from ..work import FileResult
+
+    try:
+        return ray.get(ref)
+    except ray.exceptions.RayTaskError as exc:
+        cause = exc.cause if isinstance(exc.cause, BaseException) else None
+        if cause is None:
+            raise
+        raise cause from exc
+    except ray.exceptions.RayError as exc:
+        return FileResult(job.clip_id, job.path, status="failed",
+                          message=f"{job.path}: the Ray worker working on it was lost ({type(exc).__name__}: "
+                                  f"{str(exc).splitlines()[0] if str(exc) else ''}); run the same command again")
+
+
+def _stop(refs: list) -> None:
+    """Cancel the tasks and wait until every one has ended (a running one at its next Python instruction)."""
+    import ray
+
+    log.info("stopping %d Ray task(s)", len(refs))
+    for ref in refs:
+        ray.cancel(ref)
+    remaining = refs
+    while remaining:
+        _, remaining = ray.wait(remaining, num_returns=len(remaining), timeout=10)
+        if remaining:
+            log.info("waiting for %d Ray task(s) to stop", len(remaining))
+
+
+def _task(fn: Callable, job, box):
+    """One Ray task: `fn(job, progress)`, its progress sent to the driver's ProgressBox at most every
+    PROGRESS_EVERY seconds (and at each new phase)."""
+    if box is None:
+        return fn(job, None)
+    last = {"phase": None, "at": 0.0}
+
+    def report(phase: str, n: int, total: int) -> None:
+        now = time.monotonic()
+        if phase != last["phase"] or now - last["at"] >= PROGRESS_EVERY:
+            last.update(phase=phase, at=now)
+            box.put.remote(job.path, phase, n, total)
+
+    return fn(job, report)
+
+
+class ProgressBox:
+    """A Ray actor (no CPU) holding the latest progress report of each file until the driver takes them."""
+
+    def __init__(self):
+        self.latest: dict[str, tuple[str, int, int]] = {}
+
+    def put(self, path: str, phase: str, n: int, total: int) -> None:
+        self.latest[path] = (phase, n, total)
+
+    def take(self) -> dict:
+        out, self.latest = self.latest, {}
+        return out
+
+
+class EmbedWorker:
+    """Holds one model; runs as a Ray actor (the class is wrapped with ray.remote at use)."""
+
+    def __init__(self, preset, embed: EmbedSettings, allow_download: bool):
+        self.preset, self.settings, self.allow_download = preset, embed, allow_download
+        self.embedder = None
+
+    def load(self) -> dict:
+        """{name, dim, device, batch_size}, or {error} when the model cannot be loaded here."""
+        from models.clip import OpenClipEmbedder
+
+        e = self.settings
+        try:
+            embedder = OpenClipEmbedder(self.preset, device=e.device, allow_download=self.allow_download,
+                                        batch_size=e.batch_size, precision=e.precision, threads=e.cpu_threads)
+            embedder.load()
+        except ModelError as exc:
+            return {"error": str(exc)}
+        self.embedder = embedder
+        return {"name": embedder.name, "dim": embedder.dim, "device": embedder.device,
+                "batch_size": embedder.batch_size}
+
+    def embed(self, paths: list[str]) -> np.ndarray:
+        from .. import embed as embed_stage
+
+        return embed_stage.embed_images(self.embedder, [Path(p) for p in paths], self.embedder.batch_size,
+                                        self.settings.decode_workers)
+
+
+class ActorEmbedder(FileEmbedder):
+    """The embedder flow.EmbedderSlot holds on Ray: `load()` waits for the actors to load the model (a
+    failure raises ModelError, so the slot reports "embedding pending" as on one machine, and the next
+    batch of a --watch tries again); `embed_files(paths)` splits the paths over the actors, which read
+    the JPEGs from the shared library and return vectors in order."""
+
+    def __init__(self, preset, embed: EmbedSettings, allow_download: bool, actors: int = 0):
+        self.preset, self.embed, self.allow_download, self.wanted = preset, embed, allow_download, actors
+        self.name = preset.identity
+        self.dim = 0
+        self.batch_size = embed.batch_size or preset.batch_size
+        self.actors: list = []
+        self.loads: list = []
+        self.start()
+
+    def start(self) -> None:
+        """Ask the cluster for the actors (returns at once; they start when resources free up)."""
+        import ray
+
+        if self.actors:
+            return
+        gpus = 0 if self.embed.device == "cpu" else int(ray.cluster_resources().get("GPU", 0))
+        if gpus:  # one actor per GPU at most: more would wait for a GPU forever
+            count, options = min(self.wanted or gpus, gpus), {"num_gpus": 1, "num_cpus": 1}
+        else:
+            count, options = self.wanted or 1, {"num_cpus": 1}
         actor_cls = ray.remote(**options)(EmbedWorker)
-        self.actors = [actor_cls.remote(self.preset, self.settings.embed) for _ in range(count)]
-        infos = ray.get([a.load.remote() for a in self.actors])
+        self.actors = [actor_cls.remote(self.preset, self.embed, self.allow_download) for _ in range(count)]
+        self.loads = [a.load.remote() for a in self.actors]
+
+    def load(self) -> None:
+        import ray
+
+        self.start()
+        try:
+            infos = ray.get(self.loads)
+        except ray.exceptions.RayError as exc:
+            self.close()
+            raise ModelError(f"the embedding actors could not start on the Ray cluster ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else ''}); check that every node has Dailies "
+                             f"and its model installed (README: Ingest on a Ray cluster)") from None
         bad = [i["error"] for i in infos if "error" in i]
         if bad:
-            self.error = bad[0]
-            log.error("embedding unavailable: %s", self.error)
-            return False
-        log.info("embedding in %d Ray actor(s) on %s", count, ", ".join(sorted({i["device"] for i in infos})))
-        with self.catalog.transaction():
-            self.catalog.ensure_model(infos[0]["name"], self.preset.name, infos[0]["dim"], self.preset.semantic,
-                                      self.preset.to_json())
-            if self.catalog.meta_get("model") is None:  # a new library is searchable while its first ingest runs
-                self.catalog.meta_set("model", infos[0]["name"])
-        self.loaded = True
-        return True
+            self.close()
+            raise ModelError(bad[0])
+        self.dim, self.batch_size = infos[0]["dim"], infos[0]["batch_size"]
+        log.info("embedding in %d Ray actor(s) on %s", len(infos), ", ".join(sorted({i["device"] for i in infos})))
 
-    def submit(self, paths: list[str]):
-        actor = self.actors[self._next % len(self.actors)]
-        self._next += 1
-        return actor.embed.remote(paths)
+    def embed_files(self, paths: Sequence[Path]) -> np.ndarray:
+        import ray
 
+        if not paths:
+            return np.zeros((0, self.dim), np.float32)
+        parts = [p for p in np.array_split(np.array([str(p) for p in paths], dtype=object),
+                                           min(len(self.actors), len(paths))) if len(p)]
+        try:
+            out = ray.get([a.embed.remote(list(part)) for a, part in zip(self.actors, parts)])
+        except ray.exceptions.RayError as exc:
+            raise DailiesError(f"embedding on the Ray cluster failed ({type(exc).__name__}: "
+                               f"{str(exc).splitlines()[0] if str(exc) else ''}); finished files are kept -- run "
+                               f"the same command again") from None
+        return np.concatenate(out)
 
-def _job(catalog: Catalog, clip, cand, settings: Settings, key: str) -> FileJob:
-    runs = catalog.stage_runs(clip["id"])
-    probe_run, analyze_run = runs.get("probe"), runs.get("analyze")
-    return FileJob(
-        path=str(cand.path), expects_video=cand.expects_video, clip_id=clip["id"], root=str(catalog.root),
-        settings=settings, analyze_key=key, stored_hash=clip["content_hash"], stored_size=clip["size"],
-        stored_mtime_ns=clip["mtime_ns"],
-        probe_done_for=probe_run["content_hash"] if probe_run and probe_run["status"] == "done"
-        and probe_run["settings_hash"] == PROBE_VERSION else None,
-        probe_json=json.loads(clip["probe_json"]) if clip["probe_json"] else None,
-        analyze_done_for=analyze_run["content_hash"] if analyze_run and analyze_run["status"] == "done"
-        and analyze_run["settings_hash"] == key else None)
+    def close(self) -> None:
+        import ray
 
-
-def _commit_compute(catalog: Catalog, clip_id: int, work: FileWork, key: str) -> None:
-    """What the local batch records for hash, probe and analyze, in the same order."""
-    if work.source:
-        with catalog.transaction():
-            catalog.set_clip_source(clip_id, *work.source)
-    if work.probe_json is not None:
-        with catalog.transaction():
-            catalog.set_clip_probe(clip_id, work.probe_json)
-            catalog.record_stage(clip_id, "probe", work.content_hash, PROBE_VERSION, "done")
-    if work.analysis is not None:
-        write_analysis(catalog, clip_id, work.content_hash, key, work.analysis, work.thumbs, work.analyze_seconds,
-                       work.warnings)
-
-
-def ingest_ray(catalog: Catalog, paths: list[str], settings: Settings, preset=None, make_embedder=None,
-               on_file: Callable[[int, int, FileOutcome], None] | None = None, progress_factory=None,
-               address: str | None = None) -> IngestReport:
-    """flow.ingest on a Ray cluster (`make_embedder` and `progress_factory` are not used: the actors build
-    their embedder from `preset` and settings.embed; progress is per file)."""
-    import ray
-
-    t0 = time.monotonic()
-    started = connect(address, settings)
-    try:
-        return _run(catalog, paths, settings, preset, on_file, t0)
-    finally:
-        if started:
-            ray.shutdown()
-
-
-def _run(catalog, paths, settings, preset, on_file, t0) -> IngestReport:
-    import ray
-
-    model_id = preset.identity if preset else None
-    report = IngestReport(model=model_id, semantic=bool(preset and preset.semantic))
-    key = analyze_key(settings)
-    candidates = list(discover(paths, exclude=[catalog.root]))
-    remote_compute = ray.remote(num_cpus=settings.ray.task_cpus)(compute_file)
-    clips, futures = [], []
-    for cand in candidates:
-        with catalog.transaction():
-            clip = catalog.upsert_clip(str(cand.path))
-        clips.append(clip)
-        futures.append(remote_compute.remote(_job(catalog, clip, cand, settings, key)))
-    embedding = _Embedding(catalog, preset, settings) if preset else None
-    # pass 1, in discover order: commit hash/probe/analysis (keyframe ids in the local order), start embedding
-    works, embeds = [], []
-    for clip, fut in zip(clips, futures):
-        work: FileWork = ray.get(fut)
-        if work.error and work.error[0] == "disk_full":  # not this file's fault: the whole run stops
-            raise DiskFull(work.error[1])
-        _commit_compute(catalog, clip["id"], work, key)
-        works.append(work)
-        embeds.append(_start_embed(catalog, clip["id"], work, settings, embedding, model_id))
-    # pass 2, in discover order: vectors, stage records, status and events
-    for i, (cand, clip, work, emb) in enumerate(zip(candidates, clips, works, embeds)):
-        out = FileOutcome(str(cand.path), "ok", ran=list(work.ran))
-        error = work.error
-        if error is None:
-            out.shots = catalog.count_shots(clip["id"])
-            run = catalog.stage_run(clip["id"], "analyze")
-            out.warnings = run["detail"].split("\n") if run and run["status"] == "done" and run["detail"] else []
-            if model_id:
-                try:
-                    out.embedding = _finish_embed(catalog, clip["id"], work, settings, emb, embedding, model_id, out.ran)
-                except ray.exceptions.RayTaskError as exc:
-                    cause = exc.cause if isinstance(getattr(exc, "cause", None), Exception) else exc
-                    error = ("os", f"{cand.path}: embedding failed ({cause}); run the ingest again")
-        out.status, out.message, new_status = outcome_status(error, str(cand.path), cand.expects_video)
-        with catalog.transaction():
-            if (clip["status"], clip["error"]) != new_status:
-                catalog.set_clip_status(clip["id"], *new_status)
-            if out.status != "ok":
-                catalog.log_event("error" if out.status == "failed" else "note", out.message, str(cand.path), "ingest")
-        report.files.append(out)
-        if on_file:
-            on_file(i, len(candidates), out)
-    if embedding and embedding.error:
-        report.embed_pending = embedding.error
-    model_row = catalog.model(model_id) if model_id else None
-    if model_row is not None:  # also when no vector was new: a killed run may not have saved the index
-        with catalog.transaction():
-            catalog.meta_set("model", model_id)
-        _, report.index = index_stage.sync(catalog, model_id, model_row["dim"], settings=settings.index)
-    report.seconds = time.monotonic() - t0
-    return report
-
-
-def _start_embed(catalog, clip_id, work: FileWork, settings, embedding: _Embedding | None, model_id):
-    """Submit the clip's keyframes to an actor when embedding is due (flow._embed_stage's checks)."""
-    if work.error is not None or not model_id:
-        return None
-    if catalog.is_done(clip_id, "embed", work.content_hash, embed_key(settings, model_id)):
-        return "done"
-    if not embedding.ready():
-        return "pending"
-    rows = catalog.keyframes_missing_vectors(clip_id, model_id)
-    return (rows, embedding.submit([str(catalog.root / r["thumb"]) for r in rows]) if rows else None, time.monotonic())
-
-
-def _finish_embed(catalog, clip_id, work: FileWork, settings, emb, embedding: _Embedding, model_id, ran) -> str:
-    import ray
-
-    key = embed_key(settings, model_id)
-    if emb == "done":
-        return "done"
-    if emb == "pending":
-        with catalog.transaction():
-            catalog.record_stage(clip_id, "embed", work.content_hash, key, "pending", detail=embedding.error)
-        return "pending"
-    rows, fut, t0 = emb
-    if fut is not None:
-        vectors = ray.get(fut)
-        with catalog.transaction():
-            catalog.add_vectors(model_id, [r["id"] for r in rows], vectors)
-    with catalog.transaction():
-        catalog.record_stage(clip_id, "embed", work.content_hash, key, "done", seconds=time.monotonic() - t0)
-    ran.append("embed")
-    return "done"
+        for a in self.actors:
+            ray.kill(a)
+        self.actors, self.loads = [], []
