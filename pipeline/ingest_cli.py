@@ -135,7 +135,11 @@ def cmd_ingest(args, library: Path, load_settings) -> int:
     if preset and not preset.semantic:
         log.warning(NOT_SEMANTIC.format(name=preset.name))
 
+    actors = None  # on Ray: the ActorEmbedder whose actors hold the model
+
     def make_embedder(p):
+        if actors is not None:
+            return actors
         return OpenClipEmbedder(p, device=e.device, allow_download=allow, batch_size=e.batch_size,
                                 precision=e.precision, threads=e.cpu_threads)
 
@@ -150,7 +154,6 @@ def cmd_ingest(args, library: Path, load_settings) -> int:
             executor = stack.enter_context(RayExecutor(settings, args.ray_address))
             if preset:
                 actors = executor.embedder(preset, e, allow)
-                make_embedder = lambda p: actors  # noqa: E731
 
         def once(paths):
             obs = CliObserver(tty, args.verbose, args.json)

@@ -92,7 +92,7 @@ def ingest(capsys, card, lib, *extra):
 def test_ray_and_local_executors_write_the_same_catalog(local_ray, footage, tmp_path, capsys):
     card = tmp_path / "A001"
     card.mkdir()
-    for clip in sorted(footage.iterdir()):
+    for clip in sorted(footage.glob("*.mov")):  # other tests may have written an MHL into `footage`
         shutil.copy(clip, card / clip.name)
     (card / "notes.mov").write_text("not a video\n" * 10)  # a failure goes through the same path
     (card / "readme.txt").write_text("camera report\n")
@@ -148,6 +148,16 @@ def test_ray_flags_need_the_ray_executor(footage, tmp_path, capsys):
     assert code == 2 and "--ray-address only applies to --executor ray" in capsys.readouterr().err
     code = main(["ingest", str(footage), "--library", str(tmp_path / "lib"), "--executor", "ray", "--workers", "2"])
     assert code == 2 and "--workers applies to the local executor" in capsys.readouterr().err
+
+
+def test_embedding_actors_that_would_leave_no_cpu_for_the_files_are_refused(local_ray, footage, tmp_path, capsys):
+    config = tmp_path / "two-actors.toml"
+    config.write_text("[ray]\nembed_actors = 2\n")  # both CPUs of the instance, for the whole run
+    code = main(["ingest", str(footage), "--library", str(tmp_path / "lib"), "--model", "random-tiny",
+                 "--config", str(config), "--executor", "ray"])
+    err = capsys.readouterr().err
+    assert code == 1 and "the Ray cluster has 2 CPU(s): 2 embedding actor(s) of 1 CPU would leave" in err, err
+    assert_resources_back()
 
 
 def test_bad_footage_gets_the_same_outcome_and_message_on_ray(local_ray, tmp_path, capsys):

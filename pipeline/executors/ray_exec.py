@@ -103,7 +103,7 @@ class RayExecutor:
         """What flow.EmbedderSlot holds on this cluster (its factory returns it): the actors are asked for
         now, so they queue ahead of the file tasks, and load the model when the slot first needs them.
         They stay for every batch of a --watch and stop when the executor does."""
-        e = ActorEmbedder(preset, embed, allow_download, self.settings.ray.embed_actors)
+        e = ActorEmbedder(preset, embed, allow_download, self.settings.ray.embed_actors, self.settings.ray.task_cpus)
         self.embedders.append(e)
         return e
 
@@ -111,6 +111,9 @@ class RayExecutor:
         import ray
 
         task = ray.remote(num_cpus=self.settings.ray.task_cpus)(_task)
+        cluster = ray.cluster_resources()
+        log.info("Ray: %d file task(s) of %g CPU each on a cluster of %g CPU(s), %g GPU(s)", len(jobs),
+                 self.settings.ray.task_cpus, cluster.get("CPU", 0), cluster.get("GPU", 0))
         box = ray.remote(num_cpus=0)(ProgressBox).remote() if progress else None
         pending = {task.remote(fn, job, box): job for job in jobs}
         done: set[str] = set()
@@ -232,8 +235,9 @@ class ActorEmbedder(FileEmbedder):
     batch of a --watch tries again); `embed_files(paths)` splits the paths over the actors, which read
     the JPEGs from the shared library and return vectors in order."""
 
-    def __init__(self, preset, embed: EmbedSettings, allow_download: bool, actors: int = 0):
+    def __init__(self, preset, embed: EmbedSettings, allow_download: bool, actors: int = 0, task_cpus: float = 1.0):
         self.preset, self.embed, self.allow_download, self.wanted = preset, embed, allow_download, actors
+        self.task_cpus = task_cpus
         self.name = preset.identity
         self.dim = 0
         self.batch_size = embed.batch_size or preset.batch_size
@@ -252,6 +256,11 @@ class ActorEmbedder(FileEmbedder):
             count, options = min(self.wanted or gpus, gpus), {"num_gpus": 1, "num_cpus": 1}
         else:
             count, options = self.wanted or 1, {"num_cpus": 1}
+        cpus = ray.cluster_resources().get("CPU", 0)
+        if cpus - count < self.task_cpus:  # the actors hold their CPU for the whole run: no file could start
+            raise DailiesError(f"the Ray cluster has {cpus:g} CPU(s): {count} embedding actor(s) of 1 CPU would leave "
+                               f"less than one file task's {self.task_cpus:g} ([ray] task_cpus); add CPUs (or nodes), "
+                               f"lower [ray] embed_actors or task_cpus, or ingest with --no-embed")
         actor_cls = ray.remote(**options)(EmbedWorker)
         self.actors = [actor_cls.remote(self.preset, self.embed, self.allow_download) for _ in range(count)]
         self.loads = [a.load.remote() for a in self.actors]
