@@ -74,7 +74,5 @@ def test_settings_reject_unknown_keys_and_bad_types(tmp_path):
 
 def test_migrations_are_appended_in_ascending_order():
     """A library at version N skips every migration numbered <= N: a new one must come after the last."""
-    from pipeline.catalog.migrations import MIGRATIONS
-
     numbers = [number for number, _name, _sql in MIGRATIONS]
     assert numbers == sorted(set(numbers)), f"migration numbers must be unique and ascending as listed: {numbers}"
