@@ -34,7 +34,7 @@ from scenedetect.detectors import AdaptiveDetector, ContentDetector
 
 from .config import ShotSettings
 from .timecode import frame_tc
-from .transitions import DissolveFinder, FadeFinder, Gradual, mean_abs
+from .transitions import DissolveFinder, FadeFinder, Gradual, Scores, mean_abs
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ class _Rec:
     hsv: np.ndarray  # int16 detection picture (flash checks)
     tiny_bgr: np.ndarray  # int16, half the detection size (blend tests)
     tiny_hsv: np.ndarray
+    tiny_contrast: float  # deviation of tiny_hsv's V channel
 
 
 @dataclass
@@ -84,7 +85,7 @@ class ShotDetector:
         self.s = settings
         self.fps = Fraction(fps)
         self.detector = make_detector(settings)
-        self.scores: list[float] = []
+        self.scores = Scores(settings.threshold)
         self.dissolves = DissolveFinder(settings, self._frame, self.scores)
         self.fades = FadeFinder(settings)
         self.lookahead = max(settings.flash_frames, settings.motion_window, self.dissolves.lookahead) + 1
@@ -108,9 +109,9 @@ class ShotDetector:
     def _rec(self, i: int) -> _Rec:
         return self.buf[i - (self.n - len(self.buf))]
 
-    def _frame(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+    def _frame(self, i: int) -> tuple[np.ndarray, np.ndarray, float]:
         r = self._rec(i)
-        return r.tiny_bgr, r.tiny_hsv
+        return r.tiny_bgr, r.tiny_hsv, r.tiny_contrast
 
     def _dist(self, i: int, j: int) -> float:
         return mean_abs(self._rec(i).hsv, self._rec(j).hsv)
@@ -126,8 +127,8 @@ class ShotDetector:
         hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
         h, w = small.shape[:2]
         tiny = cv2.resize(small, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
-        self.buf.append(_Rec(hsv.astype(np.int16), tiny.astype(np.int16),
-                             cv2.cvtColor(tiny, cv2.COLOR_BGR2HSV).astype(np.int16)))
+        tiny_hsv = cv2.cvtColor(tiny, cv2.COLOR_BGR2HSV).astype(np.int16)
+        self.buf.append(_Rec(hsv.astype(np.int16), tiny.astype(np.int16), tiny_hsv, float(tiny_hsv[..., 2].std())))
         self.n += 1
         self.pending += [tc.frame_num for tc in found if tc.frame_num > 0]
         if self.s.gradual:

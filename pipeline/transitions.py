@@ -20,6 +20,7 @@ Ranges are `[first, last]` inclusive frame numbers of the frames that belong to 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Callable
 
@@ -43,15 +44,43 @@ def mean_abs(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a - b).mean())
 
 
+class Scores(list):
+    """ContentDetector's score of each frame against the one before, as a list, that also answers the
+    two questions every dissolve window asks -- the sum of a run of scores, and whether a score in it
+    reaches the cut threshold -- without walking the run (six windows per frame, up to 48 frames each)."""
+
+    def __init__(self, cut_threshold: float):
+        super().__init__()
+        self.cut_threshold = cut_threshold
+        self._csum = [0.0]  # _csum[i] = sum(self[:i])
+        self._cuts: list[int] = []  # frames whose score reaches cut_threshold, ascending
+
+    def append(self, score: float) -> None:
+        super().append(score)
+        self._csum.append(self._csum[-1] + score)
+        if score >= self.cut_threshold:
+            self._cuts.append(len(self) - 1)
+
+    def total(self, a: int, b: int) -> float:
+        """sum(self[a:b])"""
+        return self._csum[b] - self._csum[a]
+
+    def has_cut(self, a: int, b: int) -> bool:
+        """Whether any of self[a:b] reaches the cut threshold."""
+        i = bisect_left(self._cuts, a)
+        return i < len(self._cuts) and self._cuts[i] < b
+
+
 class DissolveFinder:
     """Finds cross-dissolves in a stream of per-frame pictures and scores.
 
     `frame(i)` returns the int16 BGR and HSV pictures of frame i (the caller's buffer, at half the
-    detection size: the blend test needs no detail) and `scores` is ContentDetector's score of each
-    frame against the one before (a list the caller appends to).
+    detection size: the blend test needs no detail) and the deviation of that HSV picture's V
+    channel (its contrast, computed once per frame), and `scores` is ContentDetector's score of each
+    frame against the one before (`Scores`, which the caller appends to, with `cut_threshold` = threshold).
     """
 
-    def __init__(self, settings, frame: Callable[[int], tuple[np.ndarray, np.ndarray]], scores: list[float]):
+    def __init__(self, settings, frame: Callable[[int], tuple[np.ndarray, np.ndarray, float]], scores: Scores):
         self.s = settings
         self.frame = frame
         self.scores = scores
@@ -75,14 +104,13 @@ class DissolveFinder:
         a, b = c - h, c + h
         if a < 0:
             return None
-        steps = self.scores[a + 1:b + 1]
-        if sum(steps) < self.s.dissolve_threshold or max(steps) >= self.s.threshold:
+        if self.scores.total(a + 1, b + 1) < self.s.dissolve_threshold or self.scores.has_cut(a + 1, b + 1):
             return None  # a hard cut inside, or too little change to be a transition (triangle inequality)
-        bgr_a, hsv_a = self.frame(a)
-        bgr_b, hsv_b = self.frame(b)
+        bgr_a, hsv_a, contrast_a = self.frame(a)
+        bgr_b, hsv_b, contrast_b = self.frame(b)
         if mean_abs(hsv_a, hsv_b) < self.s.dissolve_threshold:
             return None
-        if max(float(hsv_a[..., 2].std()), float(hsv_b[..., 2].std())) < self.s.min_contrast:
+        if max(contrast_a, contrast_b) < self.s.min_contrast:
             return None  # uniform fields changing colour: nothing to dissolve
         ends = mean_abs(bgr_a, bgr_b)
         blend = (bgr_a + bgr_b) / 2.0
@@ -117,8 +145,8 @@ class DissolveFinder:
         p, q = self.region
         self.region = None
         best, self.best = self.best, 1.0
-        _, hsv_p = self.frame(p)
-        _, hsv_q = self.frame(q)
+        hsv_p = self.frame(p)[1]
+        hsv_q = self.frame(q)[1]
         total = mean_abs(hsv_p, hsv_q)
         edge = self.s.dissolve_edge * total
         first = next((i for i in range(p + 1, q + 1) if mean_abs(self.frame(i)[1], hsv_p) >= edge), p + 1)

@@ -70,3 +70,9 @@ def test_settings_reject_unknown_keys_and_bad_types(tmp_path):
     s = load_settings(good)
     assert s.shots.threshold == 30.0 and s.replace("shots", threshold=None).shots.threshold == 30.0
     assert s.replace("shots", threshold=12.0).shots.threshold == 12.0
+
+
+def test_migrations_are_appended_in_ascending_order():
+    """A library at version N skips every migration numbered <= N: a new one must come after the last."""
+    numbers = [number for number, _name, _sql in MIGRATIONS]
+    assert numbers == sorted(set(numbers)), f"migration numbers must be unique and ascending as listed: {numbers}"

@@ -1,6 +1,9 @@
 """Numbered, append-only migrations, applied in order when a catalog opens.
 
 Never edit a migration that has shipped: add the next one. `PRAGMA user_version` records the last applied.
+A new migration takes a number above the last one in this list (the gaps -- 2, 5 -- were numbers reserved
+for parallel branches that needed none): a library already at version N never applies a number below N,
+so a migration slipped in below the last one would silently never run there (tests/test_catalog.py checks).
 """
 
 MIGRATIONS: list[tuple[int, str, str]] = [
