@@ -2,6 +2,7 @@
 frame-exact source ranges (23.976, 24, 25, 29.97 DF; start TCs just before the hour and before midnight)."""
 
 from fractions import Fraction
+from xml.etree import ElementTree
 
 import opentimelineio as otio
 import pytest
@@ -44,11 +45,11 @@ def reel_of(clip, fmt):
 def test_export_reimports_frame_exact(fmt, rate, tc, tmp_path):
     its = items(rate, tc)
     path = tmp_path / f"out{EXPORTERS[fmt][1][0]}"
-    if fmt == "fcpx" and rate.denominator != 1:
-        with pytest.raises(UsageError, match="frameDuration"):
-            export_file(its, path)
-        return
     assert export_file(its, path) == fmt
+    if fmt == "fcpx":
+        check_fcpx_times(path.read_text(), its, rate)
+        if rate.denominator != 1:
+            return  # the adapter's FCPXML reader truncates 23.976 to 23 fps: checked exactly above instead
     clips = list(read_back(path, rate=float(rate)).find_clips())
     assert [c.name for c in clips] == [i.name for i in its]
     midnight = "24:00:00;00" if ";" in tc else "24:00:00:00"
@@ -61,6 +62,23 @@ def test_export_reimports_frame_exact(fmt, rate, tc, tmp_path):
         assert int(r.duration.value) == i.out_frame - i.in_frame
         if fmt != "fcpx":  # FCP X has no reel/tape field
             assert reel_of(c, fmt) == i.tape
+
+
+def seconds(value: str) -> Fraction:
+    return Fraction(value[:-1]) if value != "0s" else Fraction(0)
+
+
+def check_fcpx_times(xml: str, its, rate: Fraction) -> None:
+    """Every <format> has the exact frame duration (otio-fcpx-xml-adapter leaves it empty at NTSC rates,
+    which Final Cut Pro rejects) and every spine clip's start and duration are whole frames of the source."""
+    root = ElementTree.fromstring(xml)
+    durations = {seconds(f.get("frameDuration")) for f in root.iter("format")}
+    assert durations == {1 / rate}
+    clips = root.findall(".//spine/clip")
+    assert [c.get("name") for c in clips] == [i.name for i in its]
+    for c, i in zip(clips, its):
+        assert seconds(c.get("start")) * rate == i.start_frames + i.in_frame
+        assert seconds(c.get("duration")) * rate == i.out_frame - i.in_frame
 
 
 def test_ale_export_carries_take_fields_and_tags(tmp_path):

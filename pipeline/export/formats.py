@@ -7,9 +7,10 @@ in); we write such out points unwrapped (24:00:00:xx), which OTIO reads frame-ex
 
 from __future__ import annotations
 
-import opentimelineio as otio
-
 import re
+from fractions import Fraction
+
+import opentimelineio as otio
 
 from ..timecode import tc_to_frames
 from .timeline import single_rate
@@ -75,10 +76,14 @@ def write_fcp_xml(tl, items) -> bytes:
 
 
 def write_fcpx_xml(tl, items) -> bytes:
-    from ..errors import UsageError
-
     rate = single_rate(items, "FCPXML (Final Cut Pro X)")
-    if rate.denominator != 1:
-        raise UsageError(f"otio-fcpx-xml-adapter 1.0 writes an empty frameDuration at {float(rate):.3f} fps, which "
-                         f"Final Cut Pro rejects; use --format fcpxml (FCP 7 XML: Premiere, Resolve) or otio")
-    return otio.adapters.write_to_string(tl, "fcpx_xml").encode()
+    return _fill_frame_duration(otio.adapters.write_to_string(tl, "fcpx_xml"), rate).encode()
+
+
+def _fill_frame_duration(xml: str, rate: Fraction) -> str:
+    """otio-fcpx-xml-adapter 1.0 looks frame durations up in a table keyed by 23.98 and 29.97, so at the
+    exact NTSC rates (24000/1001, 30000/1001) it writes `frameDuration=""`, which Final Cut Pro rejects.
+    Clip times it writes as exact fractions either way; only the <format> elements need the duration,
+    which is 1/rate exactly (1001/24000s at 23.976)."""
+    duration = f"{rate.denominator}/{rate.numerator}s"
+    return re.sub(r'(<format\b[^>]*?\bframeDuration=)""', lambda m: f'{m.group(1)}"{duration}"', xml)
