@@ -21,7 +21,7 @@ from .config import Settings
 from .errors import DailiesError, DiskFull, FFmpegFailed, MediaError, NotVideo
 from .hashing import hash_many
 from .keyframes import write_thumbnails
-from .media.ffmpeg import ffmpeg_bin, run, safe_input
+from .media.ffmpeg import ffmpeg_bin, run_with_progress, safe_input
 from .media.probe import MediaInfo, probe
 from .reels import ReelPattern, resolve_reel
 from .sources import StillGrowing, growing_message, is_disk_full, snapshot, snapshot_or_none, unreadable_message
@@ -238,17 +238,18 @@ def _analyse_and_encode(job: FileJob, res: FileResult, info: MediaInfo, proxies:
         frames = analysis.frame_count
     else:
         shared = False
+    expected = frames if frames is not None else info.frame_count
     if proxies and not shared:
         if progress:
-            progress("proxy", 0, 1)
+            progress("proxy", 0, expected)
         argv = [ffmpeg_bin(), "-nostdin", "-hide_banner", "-loglevel", "error", "-i", safe_input(job.path), *extra]
-        try:
-            run(argv, job.path, hint="proxy encode failed")
+        on_frame = (lambda n: progress("proxy", n, expected)) if progress else (lambda n: None)
+        try:  # progress may raise Cancelled (the batch stopped): the encode is killed, _media removes its temp
+            run_with_progress(argv, job.path, on_frame, hint="proxy encode failed")
         except FFmpegFailed as exc:
             res.proxy_errors.append(str(exc))
             return
     seconds = time.monotonic() - t0
-    expected = frames if frames is not None else info.frame_count
     for pj in proxies:
         final = _proxy_final(job, pj)
         try:

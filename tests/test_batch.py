@@ -207,3 +207,38 @@ def test_ctrl_c_stops_the_workers_leaves_no_partial_file_and_a_rerun_finishes(tm
         assert all(len(catalog.proxies(c["id"])) == 1 for c in catalog.clips())
     finally:
         catalog.close()
+
+
+def test_ctrl_c_during_a_proxy_encoded_on_its_own_stops_it_at_once(tmp_path):
+    """Clips analysed earlier get their proxies from an encode of their own; Ctrl-C stops that encode at its
+    next progress report instead of waiting for it to finish (the batch returns only once workers stopped)."""
+    from pipeline.batch import Observer
+
+    card = tmp_path / "A007"
+    card.mkdir()
+    camera_clip(card / "A007C001.mov", "25", 1500, "01:00:00:00", size="1280x720")
+    settings = load_settings().replace("batch", workers=1)
+    catalog = open_catalog(tmp_path / "lib")
+
+    class CtrlC(Observer):
+        seen: list = []
+        pressed: float | None = None
+
+        def progress(self, path, phase, done, total):
+            if phase == "proxy" and done > 0 and self.pressed is None:
+                self.seen.append((done, total))
+                CtrlC.pressed = time.monotonic()
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    try:
+        run_batch(catalog, [str(card)], settings, proxies=[])  # analysed, no proxy yet
+        with pytest.raises(KeyboardInterrupt):
+            run_batch(catalog, [str(card)], settings, proxies=["prores-proxy"], observer=CtrlC())
+        done, total = CtrlC.seen[0]
+        assert 0 < done < total  # the encode was under way
+        assert time.monotonic() - CtrlC.pressed < 5  # ... and stopped there, not after its remaining frames
+        assert not [t.name for t in threading.enumerate() if t.name.startswith("dailies-worker")]
+        assert not list((tmp_path / "lib").rglob("*.part"))
+        assert all(not catalog.proxies(c["id"]) for c in catalog.clips())
+    finally:
+        catalog.close()

@@ -6,7 +6,9 @@ import functools
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
+from typing import Callable
 
 from ..errors import FFmpegFailed, ToolMissing
 
@@ -54,6 +56,29 @@ def run(argv: list[str], path, *, hint: str = "", timeout: float | None = None) 
     if proc.returncode != 0:
         raise FFmpegFailed(path, argv, proc.returncode, proc.stderr.decode(errors="replace"), hint)
     return proc
+
+
+def run_with_progress(argv: list[str], path, on_frame: Callable[[int], None], *, hint: str = "") -> None:
+    """Run an ffmpeg command that writes files, calling `on_frame(frames_done)` about twice a second
+    (ffmpeg's `-progress`). If `on_frame` raises (the batch was interrupted), ffmpeg is killed and the
+    exception goes on; a failure raises FFmpegFailed naming `path` with stderr's tail."""
+    full = [argv[0], "-progress", "pipe:1", "-nostats", *argv[1:]]
+    with tempfile.TemporaryFile() as err:  # a file, not a pipe: ffmpeg never blocks on what nobody reads
+        proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
+        try:
+            for line in proc.stdout:
+                if line.startswith(b"frame="):
+                    value = line[6:].strip()
+                    on_frame(int(value) if value.isdigit() else 0)
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+        if proc.returncode != 0:
+            err.seek(0)
+            raise FFmpegFailed(path, full, proc.returncode, err.read().decode(errors="replace"), hint)
 
 
 def safe_input(path) -> str:
