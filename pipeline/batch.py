@@ -33,20 +33,11 @@ from .discover import Candidate, discover
 from .flow import (PROBE_VERSION, EmbedderSlot, FileOutcome, IngestReport, _embed_stage, analyze_key,
                    write_analysis)
 from . import index as index_stage
+from .observer import Observer
 from .reels import load_patterns
 from .work import FileJob, FileResult, ProxyJob, process_file
 
 log = logging.getLogger("dailies.batch")
-
-
-class Observer:
-    """What the batch tells its caller (the CLI draws progress bars from it). Methods may be called from
-    worker threads (`progress`) or the driver (the others)."""
-
-    def start(self, total: int) -> None: ...
-    def progress(self, path: str, phase: str, done: int, total: int) -> None: ...
-    def file_done(self, index: int, total: int, outcome: FileOutcome) -> None: ...
-    def card_done(self, card: str, status: str, message: str) -> None: ...
 
 
 class Cancelled(BaseException):

@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .batch import Observer
+from .observer import Observer
 
 log = logging.getLogger("dailies")
 
