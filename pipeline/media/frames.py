@@ -74,10 +74,15 @@ class Frame:
         if self._bgr is not None or sw % 2 or sh % 2:
             return cv2.resize(self.image, (sw, sh), interpolation=cv2.INTER_AREA)
         # A small I420 picture, converted with the same (BT.601, limited range) rule as `image`.
-        y = cv2.resize(self._yuv[:h], (sw, sh), interpolation=cv2.INTER_AREA)
-        chroma = self._yuv[h:].reshape(2, h // 2, w // 2)  # U plane, then V plane
-        u, v = (cv2.resize(c, (sw // 2, sh // 2), interpolation=cv2.INTER_AREA) for c in chroma)
-        small = np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(sh * 3 // 2, sw)
+        small = np.empty((sh * 3 // 2, sw), np.uint8)
+        cv2.resize(self._yuv[:h], (sw, sh), dst=small[:sh], interpolation=cv2.INTER_AREA)
+        chroma = self._yuv[h:].reshape(h, w // 2)  # the U plane above the V plane, each (h/2, w/2)
+        if w == sw * factor and (h // 2) % factor == 0:
+            # exact blocks that never straddle the U/V seam: one resize gives U then V, in I420 order
+            cv2.resize(chroma, (sw // 2, sh), dst=small[sh:].reshape(sh, sw // 2), interpolation=cv2.INTER_AREA)
+        else:
+            for plane, out in zip(chroma.reshape(2, h // 2, w // 2), small[sh:].reshape(2, sh // 2, sw // 2)):
+                cv2.resize(plane, (sw // 2, sh // 2), dst=out, interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(small, cv2.COLOR_YUV2BGR_I420)
 
 
