@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import socket
 import tomllib
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -155,16 +156,24 @@ def output_args(preset: Preset, info: MediaInfo, out_path: str | os.PathLike, re
 
 def temp_path(final: Path) -> Path:
     """Where the proxy is written until it is complete; unique per attempt (a killed or cancelled attempt's
-    ffmpeg may still be writing its own)."""
-    return final.with_name(f".{final.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
+    ffmpeg may still be writing its own), named by the machine and process that write it."""
+    return final.with_name(f".{final.name}.{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.part")
+
+
+_HOST = re.sub(r"[^A-Za-z0-9_]+", "_", socket.gethostname()) or "host"
 
 
 def clear_partials(final: Path) -> None:
     """Remove temporary proxies left by attempts whose process is gone (killed, crashed). A temporary
-    file of a live process (this one included: another worker thread) is its own to finish or remove."""
+    file of a live process (this one included: another worker thread) is its own to finish or remove,
+    and so is one written on another machine (a Ray node sharing the library), whose processes we
+    cannot see: it is removed when a run on that machine next works on the clip."""
     for stale in final.parent.glob(f".{final.name}.*.part"):
-        owner = stale.name[len(final.name) + 2:].split("-", 1)[0]
-        if owner.isdigit() and _alive(int(owner)):
+        owner = stale.name[len(final.name) + 2:-len(".part")].rsplit("-", 2)
+        if len(owner) != 3 or not owner[1].isdigit():
+            continue  # not a name we write
+        host, pid = owner[0], int(owner[1])
+        if host != _HOST or _alive(pid):
             continue
         stale.unlink(missing_ok=True)
 

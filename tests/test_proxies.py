@@ -2,6 +2,7 @@
 aspect, the rotation and the audio -- checked with ffprobe on the files, not with our own reader."""
 
 import json
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -135,15 +136,18 @@ def test_burnin_scene_take_from_camera_tags_else_from_the_file_name(tmp_path):
 
 
 def test_clearing_partials_leaves_a_live_attempt_alone(tmp_path):
-    """A worker clears what killed attempts left, never the temporary proxy another live attempt (this
-    process's other worker, or a rerun) is writing."""
+    """A worker clears what killed attempts on this machine left, never the temporary proxy another live
+    attempt (this process's other worker, a rerun) or another machine (a Ray node) is writing."""
     from pipeline import transcode
 
     final = tmp_path / "A001C001.mp4"
     live = transcode.temp_path(final)  # this process: alive
-    dead = final.with_name(f".{final.name}.{2**22 + 12345}-deadbeef.part")  # above the kernel's largest pid_max
-    other = final.with_name(".A001C002.mp4.1-cafe.part")  # another clip's attempt
-    for p in (live, dead, other):
+    host = transcode._HOST
+    dead = final.with_name(f".{final.name}.{host}-{2**22 + 12345}-deadbeef.part")  # above the kernel's largest pid_max
+    elsewhere = final.with_name(f".{final.name}.othernode-{2**22 + 12345}-deadbeef.part")
+    other = final.with_name(f".A001C002.mp4.{host}-{2**22 + 1}-cafe.part")  # another clip's attempt
+    for p in (live, dead, elsewhere, other):
         p.write_bytes(b"x")
     transcode.clear_partials(final)
-    assert live.exists() and other.exists() and not dead.exists()
+    assert live.exists() and elsewhere.exists() and other.exists() and not dead.exists()
+    assert live.name.startswith(f".{final.name}.{host}-{os.getpid()}-")
