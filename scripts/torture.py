@@ -147,26 +147,16 @@ def index_state(lib: Path, model_id: str | None) -> tuple[str, list[int]]:
     return ("ok" if stamp.get("count") == index.ntotal else "stale-stamp"), ids
 
 
-def thumb_files(lib: Path) -> tuple[set[str], int]:
-    files, tmp = set(), 0
-    for p in (lib / "thumbs").rglob("*") if (lib / "thumbs").exists() else []:
+def library_files(lib: Path, folder: str, temp_suffix: str) -> tuple[set[str], int]:
+    """Files under LIB/folder, relative to LIB, and how many are temporary (named ...temp_suffix)."""
+    files, temp = set(), 0
+    for p in (lib / folder).rglob("*") if (lib / folder).exists() else []:
         if p.is_file():
-            if p.name.endswith(".tmp"):
-                tmp += 1
+            if p.name.endswith(temp_suffix):
+                temp += 1
             else:
                 files.add(str(p.relative_to(lib)))
-    return files, tmp
-
-
-def proxy_files(lib: Path) -> tuple[set[str], int]:
-    files, partial = set(), 0
-    for p in (lib / "proxies").rglob("*") if (lib / "proxies").exists() else []:
-        if p.is_file():
-            if p.name.endswith(".part"):
-                partial += 1
-            else:
-                files.add(str(p.relative_to(lib)))
-    return files, partial
+    return files, temp
 
 
 def check_after_kill(lib: Path, ref: dict, embed: bool, presets: list[str] = ()) -> list[str]:
@@ -186,7 +176,7 @@ def check_after_kill(lib: Path, ref: dict, embed: bool, presets: list[str] = ())
     if st["integrity"] != "ok":
         bad.append(f"integrity_check: {st['integrity']}")
     stages_wanted = ("probe", "analyze", "embed") if embed else ("probe", "analyze")
-    on_disk, _ = thumb_files(lib)
+    on_disk, _ = library_files(lib, "thumbs", ".tmp")
     for path, clip in st["clips"].items():
         cid, name = clip["id"], Path(path).name
         done = {s for (c, s), status in st["stages"].items() if c == cid and status == "done"}
@@ -218,14 +208,14 @@ def check_final(lib: Path, ref: dict, embed: bool, presets: list[str] = ()) -> t
     for name, c in names.items():
         if c["status"] != "ok":
             bad.append(f"{name}: status {c['status']}")
-    on_disk, tmp = thumb_files(lib)
+    on_disk, tmp = library_files(lib, "thumbs", ".tmp")
     orphans = on_disk - st["thumbs"]
     if orphans:
         bad.append(f"{len(orphans)} thumbnail files without a keyframe row")
     figures = {"shots": sum(st["shots"].values()), "keyframes": sum(st["keyframes"].values()),
                "vectors": len(st["vector_ids"]), "index": 0, "tmp_left": tmp, "orphans": len(orphans)}
     if presets:
-        on_disk, partial = proxy_files(lib)
+        on_disk, partial = library_files(lib, "proxies", ".part")
         rows = {rel for _, _, rel, _ in st["proxies"]}
         figures.update(proxies=len(st["proxies"]), tmp_left=tmp + partial)
         if len(st["proxies"]) != len(ref) * len(presets) or len(rows) != len(st["proxies"]):
