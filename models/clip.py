@@ -117,6 +117,13 @@ class OpenClipEmbedder(Embedder):
     (0 = every core). `stage_workers` threads stage batches into (pinned) host memory (0 = auto: on
     CUDA min(8, cores/2), so copying frames keeps up with the GPU; on the CPU one, in line)."""
 
+    @classmethod
+    def for_ingest(cls, preset: ModelPreset, embed, allow_download: bool) -> "OpenClipEmbedder":
+        """The ingest's embedder from the `[embed]` settings (pipeline.config.EmbedSettings), on this
+        machine or in a Ray actor."""
+        return cls(preset, device=embed.device, allow_download=allow_download, batch_size=embed.batch_size,
+                   precision=embed.precision, threads=embed.cpu_threads)
+
     def __init__(self, preset: ModelPreset, device: str = "auto", allow_download: bool = False,
                  batch_size: int = 0, precision: str = "auto", threads: int = 0, stage_workers: int = 0):
         if precision not in PRECISIONS:

@@ -140,8 +140,7 @@ def cmd_ingest(args, library: Path, load_settings) -> int:
     def make_embedder(p):
         if actors is not None:
             return actors
-        return OpenClipEmbedder(p, device=e.device, allow_download=allow, batch_size=e.batch_size,
-                                precision=e.precision, threads=e.cpu_threads)
+        return OpenClipEmbedder.for_ingest(p, e, allow)
 
     tty = not args.json and sys.stderr.isatty()
     argv = sys.argv[1:]

@@ -152,8 +152,14 @@ def _result(ref, job):
         raise cause from exc
     except ray.exceptions.RayError as exc:
         return FileResult(job.clip_id, job.path, status="failed",
-                          message=f"{job.path}: the Ray worker working on it was lost ({type(exc).__name__}: "
-                                  f"{str(exc).splitlines()[0] if str(exc) else ''}); run the same command again")
+                          message=f"{job.path}: the Ray worker working on it was lost ({_summary(exc)}); "
+                                  f"run the same command again")
+
+
+def _summary(exc: BaseException) -> str:
+    """A Ray error in one line: its type and the first line of its (often many-line) message."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"
 
 
 def _stop(refs: list) -> None:
@@ -211,10 +217,8 @@ class EmbedWorker:
         """{name, dim, device, batch_size}, or {error} when the model cannot be loaded here."""
         from models.clip import OpenClipEmbedder
 
-        e = self.settings
         try:
-            embedder = OpenClipEmbedder(self.preset, device=e.device, allow_download=self.allow_download,
-                                        batch_size=e.batch_size, precision=e.precision, threads=e.cpu_threads)
+            embedder = OpenClipEmbedder.for_ingest(self.preset, self.settings, self.allow_download)
             embedder.load()
         except ModelError as exc:
             return {"error": str(exc)}
@@ -273,8 +277,8 @@ class ActorEmbedder(FileEmbedder):
             infos = ray.get(self.loads)
         except ray.exceptions.RayError as exc:
             self.close()
-            raise ModelError(f"the embedding actors could not start on the Ray cluster ({type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else ''}); check that every node has Dailies "
+            raise ModelError(f"the embedding actors could not start on the Ray cluster ({_summary(exc)}); "
+                             f"check that every node has Dailies "
                              f"and its model installed (README: Ingest on a Ray cluster)") from None
         bad = [i["error"] for i in infos if "error" in i]
         if bad:
@@ -293,8 +297,7 @@ class ActorEmbedder(FileEmbedder):
         try:
             out = ray.get([a.embed.remote(list(part)) for a, part in zip(self.actors, parts)])
         except ray.exceptions.RayError as exc:
-            raise DailiesError(f"embedding on the Ray cluster failed ({type(exc).__name__}: "
-                               f"{str(exc).splitlines()[0] if str(exc) else ''}); finished files are kept -- run "
+            raise DailiesError(f"embedding on the Ray cluster failed ({_summary(exc)}); finished files are kept -- run "
                                f"the same command again") from None
         return np.concatenate(out)
 
