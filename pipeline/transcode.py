@@ -154,13 +154,13 @@ def output_args(preset: Preset, info: MediaInfo, out_path: str | os.PathLike, re
     return args
 
 
+_HOST = re.sub(r"[^A-Za-z0-9_]+", "_", socket.gethostname()) or "host"
+
+
 def temp_path(final: Path) -> Path:
     """Where the proxy is written until it is complete; unique per attempt (a killed or cancelled attempt's
     ffmpeg may still be writing its own), named by the machine and process that write it."""
     return final.with_name(f".{final.name}.{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.part")
-
-
-_HOST = re.sub(r"[^A-Za-z0-9_]+", "_", socket.gethostname()) or "host"
 
 
 def clear_partials(final: Path) -> None:

@@ -193,10 +193,12 @@ def _widen_pipe(stream, frame_bytes: int) -> None:
     """Let the pipe hold a few frames (Linux: 64 KiB by default, less than one analysis frame), so ffmpeg
     writes each frame in one go instead of waiting for us to drain it piece by piece: about 5 % less wall
     time on a 1080p file (scripts/bench_shots.py). Elsewhere, or above the system's limit, the default stays."""
+    if fcntl is None:
+        return
     want = min(1 << 20, max(1 << 16, 4 * frame_bytes))
     try:
         fcntl.fcntl(stream.fileno(), _F_SETPIPE_SZ, want)
-    except (OSError, AttributeError) as exc:
+    except OSError as exc:  # not Linux (no such fcntl), or above /proc/sys/fs/pipe-max-size
         log.debug("frame pipe left at its default size (%s)", exc)
 
 
