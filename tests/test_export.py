@@ -37,6 +37,9 @@ def reel_of(clip, fmt):
         return clip.metadata["ALE"]["Tape"]
     if fmt == "fcpxml":
         return clip.media_reference.metadata["fcp_xml"]["timecode"]["reel"]["name"]
+    if fmt == "fcpx":
+        md = {k: v for d in clip.media_reference.metadata["fcpx"]["metadata"] for k, v in d.items()}
+        return md["com.apple.proapps.studio.reel"]
     return clip.metadata["dailies"]["reel"] or clip.name
 
 
@@ -46,10 +49,8 @@ def test_export_reimports_frame_exact(fmt, rate, tc, tmp_path):
     its = items(rate, tc)
     path = tmp_path / f"out{EXPORTERS[fmt][1][0]}"
     assert export_file(its, path) == fmt
-    if fmt == "fcpx":
+    if fmt == "fcpx":  # the written XML itself, independent of the adapter's reader
         check_fcpx_times(path.read_text(), its, rate)
-        if rate.denominator != 1:
-            return  # the adapter's FCPXML reader truncates 23.976 to 23 fps: checked exactly above instead
     clips = list(read_back(path, rate=float(rate)).find_clips())
     assert [c.name for c in clips] == [i.name for i in its]
     midnight = "24:00:00;00" if ";" in tc else "24:00:00:00"
@@ -59,9 +60,35 @@ def test_export_reimports_frame_exact(fmt, rate, tc, tmp_path):
         assert r.start_time.rate == pytest.approx(float(rate), rel=1e-6)
         # source timecode wraps at 24:00:00:00 (the camera's own TC does): compare within the day
         assert int(r.start_time.value) % day == (i.start_frames + i.in_frame) % day
+        assert r.start_time.value == int(r.start_time.value) and r.duration.value == int(r.duration.value)
         assert int(r.duration.value) == i.out_frame - i.in_frame
-        if fmt != "fcpx":  # FCP X has no reel/tape field
-            assert reel_of(c, fmt) == i.tape
+        assert reel_of(c, fmt) == i.tape
+
+
+def test_fcpx_reader_correction_is_needed_and_exact(tmp_path):
+    """Without `fcpx_read.exact_rates` the adapter reads 23.976 as 23 fps (so the check above would fail);
+    with it, at an integer rate, it reads exactly what the adapter's own reader does."""
+    import opentimelineio as otio
+
+    ntsc, pal = tmp_path / "ntsc.fcpxml", tmp_path / "pal.fcpxml"
+    export_file(items(Fraction(24000, 1001), "00:59:59:23"), ntsc)
+    raw = next(iter(otio.adapters.read_from_file(str(ntsc), adapter_name="fcpx_xml").find_clips()))
+    assert raw.source_range.start_time.rate == 23
+    export_file(items(Fraction(25), "00:59:59:24"), pal)
+    own = [c.source_range for c in otio.adapters.read_from_file(str(pal), adapter_name="fcpx_xml").find_clips()]
+    assert own == [c.source_range for c in read_back(pal).find_clips()]
+
+
+def test_fcpx_carries_take_fields_notes_and_tags(tmp_path):
+    path = tmp_path / "sel.fcpxml"
+    export_file(items(Fraction(30000, 1001), "23:59:59;29"), path)
+    ref = next(iter(read_back(path).find_clips())).media_reference
+    md = {k: v for d in ref.metadata["fcpx"]["metadata"] for k, v in d.items()}
+    assert md == {"com.apple.proapps.studio.reel": "A001", "com.apple.proapps.studio.scene": "12A",
+                  "com.apple.proapps.studio.shot": "3"}
+    assert ref.metadata["fcpx"]["note"] == "best performance"
+    assert [k["value"] for k in ref.metadata["fcpx"]["keywords"]] == ["CU", "night"]
+    assert ref.target_url == "file:///cards/A001/A001C003.mov"
 
 
 def seconds(value: str) -> Fraction:

@@ -67,4 +67,9 @@ def read_back(path: str | Path, fmt: str | None = None, rate: float | None = Non
     fmt = format_for(fmt, path)
     adapter = EXPORTERS[fmt][2]
     kwargs = {"rate": rate} if adapter == "cmx_3600" and rate else {}
+    if adapter == "fcpx_xml":  # the adapter's reader truncates 23.976 to 23 fps; see fcpx_read
+        from .fcpx_read import exact_rates
+
+        with exact_rates():
+            return otio.adapters.read_from_file(str(path), adapter_name=adapter)
     return otio.adapters.read_from_file(str(path), adapter_name=adapter, **kwargs)

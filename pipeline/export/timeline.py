@@ -1,7 +1,8 @@
 """ExportItem -> OpenTimelineIO timeline: what every export format is written from.
 
 A clip in the timeline carries its source file (ExternalReference with the clip's whole source range in
-source timecode), its reel/tape (cmx_3600 reel, fcp_xml file timecode reel, ALE Tape), the source range
+source timecode), its reel/tape (cmx_3600 reel, fcp_xml file timecode reel, ALE Tape, FCP X <md> reel with
+scene, take, notes and tags as keywords), the source range
 of the item in source timecode, take fields and tags as metadata ("dailies" namespace and ALE columns)
 and tags as markers.
 """
@@ -56,6 +57,23 @@ def ale_columns(item: ExportItem) -> dict:
             **{k.title(): str(v) for k, v in item.extra.items() if isinstance(v, (str, int, float))}}
 
 
+# Final Cut Pro X's own metadata keys (Inspector > General: Reel, Scene, Take, Camera Angle)
+FCPX_KEYS = {"reel": "com.apple.proapps.studio.reel", "scene": "com.apple.proapps.studio.scene",
+             "take": "com.apple.proapps.studio.shot", "camera": "com.apple.proapps.studio.angle"}
+
+
+def fcpx_metadata(item: ExportItem) -> dict:
+    """What otio-fcpx-xml-adapter writes on the browser clip: <md> keys (reel/tape, scene, take, camera),
+    the notes as <note> and the tags as keywords."""
+    values = {"reel": item.tape, "scene": item.scene, "take": item.take, "camera": item.camera}
+    out: dict = {"metadata": [{FCPX_KEYS[k]: v} for k, v in values.items() if v]}
+    if item.notes:
+        out["note"] = item.notes
+    if item.tags:
+        out["keywords"] = [{"value": t} for t in item.tags]
+    return out
+
+
 def build_clip(item: ExportItem) -> otio.schema.Clip:
     rate = float(item.rate)
     start = item.start_frames
@@ -65,6 +83,7 @@ def build_clip(item: ExportItem) -> otio.schema.Clip:
     ref = otio.schema.ExternalReference(target_url=Path(item.path).resolve().as_uri(), available_range=available)
     ref.name = item.name
     ref.metadata["fcp_xml"] = {"timecode": {"reel": {"name": item.tape}}}
+    ref.metadata["fcpx"] = fcpx_metadata(item)
     clip = otio.schema.Clip(name=item.name, media_reference=ref, source_range=TimeRange(
         RationalTime(start + item.in_frame, rate), RationalTime(item.out_frame - item.in_frame, rate)))
     clip.metadata["cmx_3600"] = {"reel": item.tape}
