@@ -134,6 +134,9 @@ def test_unknown_format_lists_known_ones(tmp_path):
     with pytest.raises(UsageError, match="give --format"):
         format_for(None, tmp_path / "x.doc")
     assert format_for(None, "a.EDL") == "edl"
+    assert format_for("fcpxml", "a.xml") == "fcpxml" and format_for("ale", "a.txt") == "ale"
+    with pytest.raises(UsageError, match="use --format fcpx, or -o with the suffix .xml"):
+        format_for("fcpxml", tmp_path / "cut.fcpxml")  # FCP 7 XML under Final Cut Pro X's suffix
 
 
 def test_edl_refuses_mixed_rates():

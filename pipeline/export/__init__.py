@@ -27,11 +27,17 @@ __all__ = ["EXPORTERS", "ExportItem", "build_timeline", "export_bytes", "export_
 
 def format_for(fmt: str | None, path: str | Path | None = None) -> str:
     """The exporter name for an explicit --format, else for the output file's suffix."""
+    suffix = Path(path or "").suffix.lower()
     if fmt:
         if fmt.lower() not in EXPORTERS:
             raise UsageError(f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS)}")
-        return fmt.lower()
-    suffix = Path(path or "").suffix.lower()
+        fmt = fmt.lower()
+        # a known suffix of another format would make the NLE misread the file (FCP 7 XML in a .fcpxml)
+        other = next((n for n, (_w, s, _a) in EXPORTERS.items() if suffix in s and n != fmt), None)
+        if other:
+            raise UsageError(f"--format {fmt} writes {EXPORTERS[fmt][1][0]} files but {str(path)!r} is a {other} "
+                             f"file name; use --format {other}, or -o with the suffix {EXPORTERS[fmt][1][0]}")
+        return fmt
     for name, (_w, suffixes, _a) in EXPORTERS.items():
         if suffix in suffixes:
             return name
