@@ -145,6 +145,13 @@ def parse_ale(text: str) -> AleResult:
         if section == "heading":
             key, _, value = line.partition("\t")
             header[key.strip()] = value.strip()
+            if key.strip() == "FPS":
+                try:
+                    if float(value) <= 0:
+                        raise ValueError
+                except ValueError:
+                    raise UsageError(f"ALE line {no}: heading FPS {value.strip()!r} is not a frame rate (23.976, 24, "
+                                     f"25, 29.97...); fix the heading and import again") from None
         elif section == "column":
             if columns is None:
                 columns = [c.strip() for c in line.split("\t")]
@@ -163,13 +170,7 @@ def parse_ale(text: str) -> AleResult:
                 rows.append(row)
     if columns is None:
         raise UsageError("no Column section: this is not an Avid ALE (expected Heading / Column / Data)")
-    fps = None
-    if header.get("FPS"):
-        try:
-            fps = float(header["FPS"])
-        except ValueError:
-            bad.append((0, f"heading FPS {header['FPS']!r} is not a number"))
-    return AleResult(fps, rows, bad)
+    return AleResult(float(header["FPS"]) if header.get("FPS") else None, rows, bad)
 
 
 def _ale_row(no: int, cells: dict, header: dict) -> tuple[AleRow | None, str | None]:
@@ -177,7 +178,7 @@ def _ale_row(no: int, cells: dict, header: dict) -> tuple[AleRow | None, str | N
     name = lower.get("name", "")
     if not name and not lower.get("source file"):
         return None, "no Name (and no Source File)"
-    fps = float(header.get("FPS") or 24)
+    fps = float(header.get("FPS") or 60)  # without FPS only the form is checked (frames up to 59)
     for col in ("start", "end"):
         if lower.get(col):
             try:

@@ -49,6 +49,15 @@ def test_parse_ale_reports_bad_lines_with_numbers():
     assert "maybe" in result.bad[0][1] and "End" in result.bad[1][1] and "columns" in result.bad[2][1]
 
 
+def test_parse_ale_refuses_a_bad_heading_fps_naming_the_line():
+    from pipeline.errors import UsageError
+
+    with pytest.raises(UsageError, match="ALE line 3: heading FPS 'abc'"):
+        parse_ale("Heading\nFIELD_DELIM\tTABS\nFPS\tabc\n\nColumn\nName\tStart\n\nData\nx\t01:00:00:00\n")
+    no_fps = parse_ale("Heading\nFIELD_DELIM\tTABS\n\nColumn\nName\tStart\n\nData\nx\t01:00:00:29\ny\t01:00:00:60\n")
+    assert no_fps.fps is None and [r.name for r in no_fps.rows] == ["x"] and [n for n, _ in no_fps.bad] == [9]
+
+
 @pytest.fixture()
 def library(tmp_path):
     card = tmp_path / "card"
@@ -79,6 +88,8 @@ def test_takes_from_names_ale_and_cli(library, tmp_path, capsys):
     assert main(["take", "import-ale", str(ale), "--library", str(library), "--json"]) == 1  # one bad line
     report = json.loads(capsys.readouterr().out)
     assert report["bad"] == [[9, "Take 'one' is not a take number"]]
+    assert main(["take", "import-ale", str(ale), "--library", str(library)]) == 1  # what the editor reads
+    assert "script.ale line 9: Take 'one' is not a take number -- line skipped" in capsys.readouterr().out
     takes = takes_json(capsys, library)
     t2 = takes["A001C002"]
     assert (t2["scene"], t2["take"], t2["circled"], t2["notes"]) == ("12A", "2", True, "best one")

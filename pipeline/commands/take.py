@@ -33,9 +33,11 @@ def cmd_take(args) -> int:
             return 0
         if args.action == "import-ale":
             result = import_ale(catalog, args.clip)
-            lines = [f"{len(result['applied'])} take(s) updated from {result['file']}"]
-            lines += [f"line {n}: no clip named {name!r} in the library" for n, name in result["unmatched"]]
-            lines += [f"line {n}: {msg}" for n, msg in result["bad"]]
+            name = result["file"]
+            problems = [(n, f"{name} line {n}: no clip named {clip!r} in the library (skipped)")
+                        for n, clip in result["unmatched"]]
+            problems += [(n, f"{name} line {n}: {msg} -- line skipped; fix it and import again") for n, msg in result["bad"]]
+            lines = [f"{len(result['applied'])} take(s) updated from {name}"] + [m for _n, m in sorted(problems)]
             _emit(args, result, "\n".join(lines))
             return 1 if result["bad"] else 0
         takes = list_takes(catalog, args.scene)
