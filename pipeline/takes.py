@@ -1,9 +1,10 @@
 """Takes: scene, setup, take, camera, roll, circled flag and notes of each clip.
 
 Sources, in the order a later one overrides an earlier one: file-name patterns (configurable, `[takes]`),
-the catalog's own metadata (reel from the probe/overnight stage -> roll), an ALE from the script
-supervisor or the DIT, and the editor (`dailies take set`). Pure cores: `parse_name`, `parse_ale`;
-catalog runners: `takes_from_names`, `import_ale`, `set_take`, `list_takes`.
+the clip's own metadata (container tags scene/take/camera/roll/circled/notes, see
+`pipeline.media.probe.TAKE_TAG_KEYS`; the catalog's reel -> roll when nothing else gives one), an ALE from the script
+supervisor or the DIT, and the editor (`dailies take set`). Pure cores: `parse_name`, `parse_ale`,
+`parse_metadata`; catalog runners: `takes_from_names`, `import_ale`, `set_take`, `list_takes`.
 """
 
 from __future__ import annotations
@@ -243,17 +244,47 @@ def find_clip(catalog: Catalog, ref: str):
     return hit[0]
 
 
+def parse_metadata(tags: dict) -> dict:
+    """Take fields from the container tags the probe found (`MediaInfo.take_tags`); a circled value that
+    is neither yes nor no is left out."""
+    found = {k: str(v).strip() for k, v in tags.items() if k in FIELDS and str(v).strip()}
+    if "scene" in found:
+        found["scene"] = normalize_scene(found["scene"])
+        if setup_of(found["scene"]):
+            found["setup"] = setup_of(found["scene"])
+    if "take" in found:
+        found["take"] = normalize_take(found["take"])
+    if "circled" in found:
+        try:
+            found["circled"] = parse_circled(found["circled"])
+        except ValueError:
+            del found["circled"]
+    return found
+
+
 def takes_from_names(catalog: Catalog, patterns) -> int:
-    """Fill take fields from file names, never over a field set by an ALE or the editor. Returns clips touched."""
+    """Fill take fields from file names, then from the file's own metadata tags (which win over the name),
+    never over a field set by an ALE or the editor. Returns clips touched."""
+    import json
+
     rx = compile_patterns(patterns)
     touched = 0
     with catalog.transaction():
-        for t in list_takes(catalog):
-            found = parse_name(t.path, rx)
-            keep = {k: v for k, v in found.items() if t.sources.get(k) in (None, "name")}
-            if keep:
-                catalog.set_take_fields(t.clip_id, keep, "name")
-                touched += 1
+        for r in catalog.takes():
+            t = _row_to_take(r)
+            tags = (json.loads(r["probe_json"]) if r["probe_json"] else {}).get("take_tags") or {}
+            from_meta = parse_metadata(tags)
+            meta_wins = set(from_meta) | ({"setup"} if "scene" in from_meta else set())
+            changed = False
+            for found, source, over in ((parse_name(t.path, rx), "name", (None, "name")),
+                                        (from_meta, "metadata", (None, "name", "metadata"))):
+                keep = {k: v for k, v in found.items()
+                        if t.sources.get(k) in over and not (source == "name" and k in meta_wins)}
+                if keep:
+                    catalog.set_take_fields(t.clip_id, keep, source)
+                    t.sources.update({k: source for k in keep})
+                    changed = True
+            touched += changed
     return touched
 
 

@@ -5,7 +5,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.config import load_settings
 from pipeline.media.synth import make_cuts_clip
-from pipeline.takes import compile_patterns, parse_ale, parse_name
+from pipeline.takes import compile_patterns, parse_ale, parse_metadata, parse_name
 
 PATTERNS = compile_patterns(load_settings().takes.patterns)
 
@@ -65,6 +65,9 @@ def library(tmp_path):
     make_cuts_clip(card / "A001C001_012A_T01.mov", [20], "24000/1001", timecode="00:59:59:23")
     make_cuts_clip(card / "A001C002.mov", [20], "24000/1001", timecode="01:00:10:00")
     make_cuts_clip(card / "clip3.mov", [20], "25")
+    make_cuts_clip(card / "012A_T05.mov", [20], "25", extra=[  # the camera's own tags disagree with the name
+        "-movflags", "use_metadata_tags", "-metadata", "scene=007B", "-metadata", "take=02", "-metadata", "circled=Y",
+        "-metadata", "com.apple.proapps.studio.angle=C", "-metadata", "notes=boom in frame"])
     lib = tmp_path / "lib"
     assert main(["ingest", str(card), "--library", str(lib), "--no-embed", "--json"]) == 0
     return lib
@@ -74,6 +77,22 @@ def takes_json(capsys, lib):
     capsys.readouterr()
     assert main(["take", "list", "--library", str(lib), "--json"]) == 0
     return {t["name"]: t for t in json.loads(capsys.readouterr().out)["takes"]}
+
+
+def test_parse_metadata():
+    assert parse_metadata({"scene": "012A", "take": "03", "circled": "yes", "camera": "B"}) == {
+        "scene": "12A", "setup": "A", "take": "3", "circled": True, "camera": "B"}
+    assert parse_metadata({"scene": " ", "circled": "maybe"}) == {}
+
+
+def test_takes_from_metadata_win_over_the_name(library, capsys):
+    t = takes_json(capsys, library)["012A_T05"]
+    assert (t["scene"], t["setup"], t["take"], t["camera"], t["circled"], t["notes"]) == ("7B", "B", "2", "C", True,
+                                                                                          "boom in frame")
+    assert {t["sources"][k] for k in ("scene", "setup", "take", "camera", "circled", "notes")} == {"metadata"}
+    assert main(["take", "set", "012A_T05", "--take", "4", "--library", str(library)]) == 0
+    t = takes_json(capsys, library)["012A_T05"]  # the editor's value survives the next run's metadata pass
+    assert (t["take"], t["sources"]["take"], t["scene"]) == ("4", "cli", "7B")
 
 
 def test_takes_from_names_ale_and_cli(library, tmp_path, capsys):

@@ -44,6 +44,7 @@ class MediaInfo:
     start_tc: str | None = None
     reel: str | None = None
     audio: list[dict] = field(default_factory=list)
+    take_tags: dict = field(default_factory=dict)  # scene/take/camera/roll/circled/notes as the file's tags say
     notes: list[str] = field(default_factory=list)  # header oddities worked around (shown as warnings)
 
     @property
@@ -96,7 +97,17 @@ def _rotation(stream: dict) -> int:
 
 
 _TC_KEYS = ("timecode",)
-_REEL_KEYS = ("reel_name", "reel", "tape", "tape_name", "com.apple.proapps.reel")
+_REEL_KEYS = ("reel_name", "reel", "tape", "tape_name", "com.apple.proapps.reel", "com.apple.proapps.studio.reel")
+# container tags that name take fields (QuickTime/MP4 keys as written by `ffmpeg -movflags use_metadata_tags
+# -metadata scene=12A`, and Final Cut Pro's own Scene/Take/Camera Angle keys); `pipeline.takes` reads them
+TAKE_TAG_KEYS = {
+    "scene": ("scene", "com.apple.proapps.studio.scene"),
+    "take": ("take", "com.apple.proapps.studio.shot"),
+    "camera": ("camera", "com.apple.proapps.studio.angle"),
+    "roll": ("roll", "camera_roll", "camroll"),
+    "circled": ("circled", "circle"),
+    "notes": ("notes", "take_notes"),
+}
 
 
 def _find_tag(data: dict, keys) -> str | None:
@@ -172,6 +183,7 @@ def parse_probe(path: str, data: dict) -> MediaInfo:
         start_tc=_find_tag(data, _TC_KEYS),
         reel=_find_tag(data, _REEL_KEYS),
         audio=audio,
+        take_tags={k: v for k, keys in TAKE_TAG_KEYS.items() if (v := _find_tag(data, keys))},
         notes=notes,
     )
 
