@@ -113,6 +113,10 @@ def test_auto_and_manual_tags_through_the_cli(clips, tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert "random-init" in data["warning"] and len(data["setups"]) >= 1
     assert main(["export", "selects", "--format", "aaf", "-o", str(tmp_path / "x.aaf"), "--library", lib]) == 2
+    capsys.readouterr()
+    assert main(["export", "tags", "--tag", "nope", "-o", str(tmp_path / "x.edl"), "--library", lib]) == 2
+    assert "no take or shot carries the tag 'nope'" in capsys.readouterr().err
+    assert not (tmp_path / "x.edl").exists()
     # plumbing of the CLIP zero-shot path (prompts embedded, compared with stored keyframe vectors, tags
     # stamped with the model). random-tiny's answers mean nothing: it is only *called* semantic here.
     import dataclasses

@@ -47,6 +47,13 @@ def cmd_export(args) -> int:
             items = items_from_tags(catalog, args.tag)
     finally:
         catalog.close()
+    if not items:
+        what = {"selects": "no take to propose" + (f" in scene {args.scene}" if args.scene else "")
+                + " (every take rejected, or none ingested; `dailies selects` shows them)",
+                "search": "the search found nothing", "tags": (f"no take or shot carries the tag {args.tag!r}" if args.tag
+                                                                else "no take or shot has a tag")
+                + "; `dailies tag list` shows the tags"}[args.what]
+        raise UsageError(f"nothing to export to {args.output}: {what}")
     export_file(items, args.output, fmt, name=f"Dailies {args.what}")
     data = {"format": fmt, "output": str(args.output), "events": len(items), "clips": [i.name for i in items]}
     if warning:
