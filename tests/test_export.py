@@ -123,6 +123,8 @@ def test_otio_export_keeps_markers_and_metadata(tmp_path):
     export_file(items(Fraction(25), "10:00:00:00"), path)
     clip = next(iter(read_back(path).find_clips()))
     assert list(clip.metadata["dailies"]["tags"]) == ["CU", "night"]
+    assert clip.metadata["dailies"]["notes"] == "best performance" and clip.metadata["dailies"]["scene"] == "12A"
+    assert clip.markers[0].metadata["dailies"]["comment"] == "face 0.31 of height"
     assert [m.name for m in clip.markers] == ["CU"]
     assert clip.markers[0].marked_range.start_time.value == tc_to_frames("10:00:00:00", 25) + 12
     assert clip.media_reference.target_url == "file:///cards/A001/A001C003.mov"
