@@ -101,6 +101,8 @@ def check_fcpx_times(xml: str, its, rate: Fraction) -> None:
     root = ElementTree.fromstring(xml)
     durations = {seconds(f.get("frameDuration")) for f in root.iter("format")}
     assert durations == {1 / rate}
+    tc_formats = {e.get("tcFormat") for e in [*root.iter("sequence"), *root.iter("asset-clip")]}
+    assert tc_formats == {"DF" if rate == Fraction(30000, 1001) else "NDF"}
     clips = root.findall(".//spine/clip")
     assert [c.get("name") for c in clips] == [i.name for i in its]
     for c, i in zip(clips, its):

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
-from ..timecode import tc_to_frames
+from ..timecode import is_drop_frame_rate, tc_to_frames
 from .timeline import single_rate
 
 
@@ -77,7 +77,10 @@ def write_fcp_xml(tl, items) -> bytes:
 
 def write_fcpx_xml(tl, items) -> bytes:
     rate = single_rate(items, "FCPXML (Final Cut Pro X)")
-    return _fill_frame_duration(otio.adapters.write_to_string(tl, "fcpx_xml"), rate).encode()
+    xml = _fill_frame_duration(otio.adapters.write_to_string(tl, "fcpx_xml"), rate)
+    # the adapter sets no timecode format; the other adapters write 29.97/59.94 as drop-frame, so do we
+    tc_format = "DF" if is_drop_frame_rate(rate) else "NDF"
+    return re.sub(r"<(sequence|asset-clip)\b", lambda m: f'<{m.group(1)} tcFormat="{tc_format}"', xml).encode()
 
 
 def _fill_frame_duration(xml: str, rate: Fraction) -> str:
