@@ -119,20 +119,33 @@ class _Page(HTMLParser):
         super().__init__()
         self.clips, self.failures, self.images, self.text = [], 0, [], []
         self.links = []
+        self.row: str | None = None  # the clip row being read
+        self.rows: dict[str, dict] = {}  # clip id -> {"text": [...], "images": [...], "links": [...]}
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
-        if tag == "tr" and "clip" in (a.get("class") or "").split():
-            self.clips.append(a["data-clip-id"])
+        if tag == "tr":
+            self.row = a["data-clip-id"] if "clip" in (a.get("class") or "").split() else None
+            if self.row is not None:
+                self.clips.append(self.row)
+                self.rows[self.row] = {"text": [], "images": [], "links": []}
         if tag == "div" and "failure" in (a.get("class") or "").split():
             self.failures += 1
         if tag == "img":
             self.images.append(a["src"])
         if tag == "a":
             self.links.append(a["href"])
+        if self.row is not None and tag in ("img", "a"):
+            self.rows[self.row]["images" if tag == "img" else "links"].append(a.get("src") or a.get("href"))
+
+    def handle_endtag(self, tag):
+        if tag in ("tr", "table"):
+            self.row = None
 
     def handle_data(self, data):
         self.text.append(data)
+        if self.row is not None:
+            self.rows[self.row]["text"].append(data)
 
 
 def test_report_lists_every_clip_and_every_failure(tmp_path, capsys):
@@ -153,16 +166,39 @@ def test_report_lists_every_clip_and_every_failure(tmp_path, capsys):
     assert len(page.clips) == len(data["clips"]) == 3
     assert page.failures == len(data["failures"]) == 1
     assert "A004C003_220318_R4GH.mov" in data["failures"][0]["clip"]
+    # the reason, saying what to do, without the path a second time (the report shows it beside)
+    assert "copy it from the card again" in data["failures"][0]["message"]
+    assert data["failures"][0]["message"].startswith("not a media file")
+    # failures and warnings come first: before the totals and the clip table
+    assert html.index('class="bad failure"') < html.index("<h2>Totals") < html.index("<h2>Clips")
     text = " ".join(page.text)
     for name in ("A004C001_220318_R4GH.mov", "A004C002_220318_R4GH.mov", "A004C003_220318_R4GH.mov"):
         assert name in text
-    assert "01:00:00;00 / 01:00:01;09" in text  # source TC in / out of a 40-frame 29.97 DF clip
     assert "http://" not in html and "https://" not in html  # nothing fetched from the network
     assert page.images and all((out / src).is_file() for src in page.images + page.links)
     ok = [c for c in data["clips"] if c["status"] == "ok"]
-    assert all(c["shots"] == 2 and c["reel"] == "A004" and c["proxies"] and c["mhl"]["status"] == "verified"
-               and c["checksum"].startswith("xxh64:") and (out / c["contact_sheet"]).is_file() for c in ok)
-    assert data["totals"]["clips"] == 3 and data["totals"]["failed"] == 1
+    assert len(ok) == 2
+    for c in ok:  # every per-clip field the morning report promises, in the JSON and in the clip's row
+        assert c["shots"] == 2 and c["reel"] == "A004"
+        assert c["duration"] == round(40 * 1001 / 30000, 3) and c["frame_count"] == 40
+        assert c["source_tc"] == {"start": "01:00:00;00", "end": "01:00:01;09",  # 40 frames at 29.97 DF
+                                  "drop_frame": True, "rate": "30000/1001"}
+        assert [p["preset"] for p in c["proxies"]] == ["h264"] and Path(c["proxies"][0]["path"]).is_file()
+        assert c["checksum"].startswith("xxh64:") and c["mhl"]["status"] == "verified"
+        assert c["strip"] and all((out / s["src"]).is_file() and s["tc"].startswith("01:00:0") for s in c["strip"])
+        assert (out / c["contact_sheet"]).is_file()
+        row = page.rows[str(c["id"])]
+        row_text = " ".join(row["text"])
+        for shown in (c["name"], "01:00:00;00 / 01:00:01;09", "0:00:01", c["proxies"][0]["path"], c["checksum"],
+                      "verified", "A004"):
+            assert shown in row_text, (c["name"], shown)
+        assert row_text.split("fr @")[0].rstrip().endswith("40")  # frame count beside the duration
+        assert [("img/" in src) for src in row["images"]] == [True] * len(c["strip"])  # the thumbnail strip
+        assert row["links"] == [c["contact_sheet"]]
+    t = data["totals"]
+    assert (t["clips"], t["ok"], t["failed"], t["shots"], t["proxies"]) == (3, 2, 1, 4, 2)
+    assert t["duration_seconds"] == round(2 * 40 * 1001 / 30000, 3)
+    assert t["bytes_proxies"] == sum(Path(c["proxies"][0]["path"]).stat().st_size for c in ok)
 
 
 @pytest.mark.parametrize("day", ["2001-01-01"])
