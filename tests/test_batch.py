@@ -114,6 +114,51 @@ def test_watch_picks_up_a_new_card(tmp_path):
         catalog.close()
 
 
+def test_watch_command_takes_a_card_copied_in_later_and_ctrl_c_ends_it(tmp_path):
+    """`dailies ingest SHOOT --watch --json` end to end: the first pass, a card that lands later, one JSON
+    line per batch, Ctrl-C ends the watch with exit 0."""
+    shoot = tmp_path / "shoot"
+    (shoot / "A001").mkdir(parents=True)
+    camera_clip(shoot / "A001" / "A001C001_220317_R1AA.mov", "25", 10, "01:00:00:00")
+    config = tmp_path / "fast-watch.toml"
+    config.write_text("[batch]\nwatch_interval = 0.2\nsettle_seconds = 0.3\n")
+    lib = tmp_path / "lib"
+    argv = [sys.executable, "-m", "pipeline.cli", "ingest", str(shoot), "--watch", "--library", str(lib),
+            "--config", str(config), "--no-embed", "--proxies", "h264", "--json"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []  # one JSON line per finished batch, read as the watch prints them
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+
+    def wait_for(n: int) -> None:
+        deadline = time.monotonic() + 60
+        while len(lines) < n and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert len(lines) == n, (proc.poll(), lines)
+
+    try:
+        wait_for(1)  # the first pass over what is already there
+        (shoot / "B001").mkdir()
+        camera_clip(shoot / "B001" / "B001C001_220317_R1BB.mov", "25", 10, "02:00:00:00")
+        wait_for(2)  # the card copied in later
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        reader.join(timeout=5)
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    out = "".join(lines)
+    assert proc.returncode == 0, err
+    assert "watching" in err and "watch ended" in err
+    batches = [json.loads(line) for line in out.splitlines()]
+    assert [[Path(f["path"]).name for f in b["files"]] for b in batches] == [
+        ["A001C001_220317_R1AA.mov"], ["B001C001_220317_R1BB.mov"]]
+    assert all("proxy:h264" in b["files"][0]["ran"] for b in batches)
+    assert (lib / "proxies" / "h264" / "B001" / "B001C001_220317_R1BB.mp4").is_file()
+
+
 class _Page(HTMLParser):
     def __init__(self):
         super().__init__()
