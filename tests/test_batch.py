@@ -323,3 +323,70 @@ def test_ctrl_c_during_a_proxy_encoded_on_its_own_stops_it_at_once(tmp_path):
         assert all(not catalog.proxies(c["id"]) for c in catalog.clips())
     finally:
         catalog.close()
+
+
+def test_first_ingest_encodes_proxies_in_the_analysis_decode_and_reports_progress(tmp_path, monkeypatch, capsys):
+    """A clip seen for the first time is decoded once: the proxy outputs ride on the analysis ffmpeg (no
+    encode of their own). The observer hears the batch's size, each file's frames counting up, each file
+    done; on a terminal that is one bar for the batch and one per file."""
+    from pipeline import analyze, work
+    from pipeline.ingest_cli import CliObserver
+
+    card = tmp_path / "A008"
+    card.mkdir()
+    for i in (1, 2, 3):
+        camera_clip(card / f"A008C00{i}.mov", "25", 30, "01:00:00:00")
+    decodes, own_encodes = [], []
+    real_analyze, real_encode = work.analyze_file, work.run_with_progress
+
+    def counting_analyze(info, settings, **kw):
+        decodes.append((Path(info.path).name, bool(kw.get("extra_outputs"))))
+        return real_analyze(info, settings, **kw)
+
+    def counting_encode(argv, *a, **kw):
+        own_encodes.append(argv)
+        return real_encode(argv, *a, **kw)
+
+    monkeypatch.setattr(work, "analyze_file", counting_analyze)
+    monkeypatch.setattr(work, "run_with_progress", counting_encode)
+
+    class Seen(CliObserver):
+        def __init__(self):
+            super().__init__(tty=True, verbose=False, quiet=False)
+            self.total, self.frames, self.done = None, {}, []
+
+        def start(self, total):
+            self.total = total
+            super().start(total)
+
+        def progress(self, path, phase, done, total):
+            self.frames.setdefault(Path(path).name, []).append((phase, done, total))
+            super().progress(path, phase, done, total)
+
+        def file_done(self, index, total, outcome):
+            self.done.append((index, total, Path(outcome.path).name))
+            super().file_done(index, total, outcome)
+
+    seen = Seen()
+    catalog = open_catalog(tmp_path / "lib")
+    try:
+        capsys.readouterr()
+        report = run_batch(catalog, [str(card)], load_settings().replace("batch", workers=2),
+                           proxies=["h264", "dnxhr-lb"], observer=seen)
+        seen.close()
+        assert report.exit_code == 0
+        assert all(len(catalog.proxies(c["id"])) == 2 for c in catalog.clips())
+    finally:
+        catalog.close()
+    assert sorted(decodes) == [(f"A008C00{i}.mov", True) for i in (1, 2, 3)]  # one decode each, proxies on it
+    assert own_encodes == []
+    assert seen.total == 3
+    assert sorted(seen.done) == [(0, 3, "A008C001.mov"), (1, 3, "A008C002.mov"), (2, 3, "A008C003.mov")]
+    for name, calls in seen.frames.items():
+        analyze = [(d, t) for phase, d, t in calls if phase == "analyze"]
+        counts = [d for d, _ in analyze]
+        assert counts == sorted(counts) and counts[-1] == 30 and {t for _, t in analyze} == {30}, name
+        assert ("hash", card.joinpath(name).stat().st_size) in [(p, d) for p, d, _ in calls], name  # bytes read
+    bars = capsys.readouterr().err
+    assert "files: 100%" in bars and "3/3" in bars  # the batch's bar
+    assert "A008C001.mov" in bars and "analyze" in bars  # a file's own bar, with its phase
