@@ -390,3 +390,45 @@ def test_first_ingest_encodes_proxies_in_the_analysis_decode_and_reports_progres
     bars = capsys.readouterr().err
     assert "files: 100%" in bars and "3/3" in bars  # the batch's bar
     assert "A008C001.mov" in bars and "analyze" in bars  # a file's own bar, with its phase
+
+
+def test_a_proxy_that_fails_its_check_is_not_kept_the_clip_fails_with_the_reason_and_a_rerun_makes_it(
+        tmp_path, monkeypatch):
+    """A proxy whose read-back disagrees with its source (here: a frame short, as a truncated encode would be)
+    is deleted, never renamed into place or recorded; its clip is failed with the reason; the other clip
+    and the batch go on; the next run makes it."""
+    from pipeline import transcode
+
+    card = tmp_path / "A009"
+    card.mkdir()
+    for i in (1, 2):
+        camera_clip(card / f"A009C00{i}.mov", "25", 20, "01:00:00:00")
+    real_inspect = transcode.inspect
+
+    def short_for_clip_1(path):
+        check = real_inspect(path)
+        if "A009C001" in str(path):
+            return transcode.ProxyCheck(check.frame_count - 1, check.start_tc, check.reel)
+        return check
+
+    monkeypatch.setattr(transcode, "inspect", short_for_clip_1)
+    catalog = open_catalog(tmp_path / "lib")
+    try:
+        settings = load_settings().replace("batch", workers=1)
+        report = run_batch(catalog, [str(card)], settings, proxies=["h264"])
+        assert report.exit_code == 1
+        bad, good = sorted(catalog.clips(), key=lambda c: c["path"])
+        assert bad["status"] == "failed"
+        assert "A009C001" in bad["error"] and "19 frames, the source has 20" in bad["error"]
+        assert "it was not kept" in bad["error"]
+        assert catalog.proxies(bad["id"]) == [] and len(catalog.proxies(good["id"])) == 1
+        proxy_dir = tmp_path / "lib" / "proxies" / "h264" / "A009"
+        assert sorted(p.name for p in proxy_dir.iterdir()) == ["A009C002.mp4"]  # no final, no temporary file
+
+        monkeypatch.setattr(transcode, "inspect", real_inspect)
+        again = run_batch(catalog, [str(card)], settings, proxies=["h264"])
+        assert again.exit_code == 0
+        assert [Path(f.path).name for f in again.files if "proxy:h264" in f.ran] == ["A009C001.mov"]
+        assert all(c["status"] == "ok" and len(catalog.proxies(c["id"])) == 1 for c in catalog.clips())
+    finally:
+        catalog.close()
