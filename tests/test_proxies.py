@@ -63,6 +63,13 @@ def picture_difference(proxy: Path, upright: np.ndarray) -> float:
     return float(np.abs(gray_frame(proxy, w, h)[rows] - upright[rows]).mean())
 
 
+def burnin_difference(proxy: Path, upright: np.ndarray) -> float:
+    """Mean luma difference over the bottom eighth of the rows, where the TC and clip-name burn-ins sit."""
+    h, w = upright.shape
+    rows = slice(h - h // 8, h)
+    return float(np.abs(gray_frame(proxy, w, h)[rows] - upright[rows]).mean())
+
+
 def test_presets_are_data():
     assert set(PRESETS) <= set(list_presets())
 
@@ -101,6 +108,7 @@ def test_every_proxy_keeps_timecode_reel_frames_aspect_rotation_and_audio(proxie
             # picture turned the right way -- not squeezed into the upright size, not turned the wrong way
             assert rotation(v) == 0, where
             assert picture_difference(path, upright) < 12, where
+            assert burnin_difference(path, upright) > 5, where  # --burnin: text boxes drawn (without: ~1)
             if rotation(video(src)):
                 assert picture_difference(path, np.rot90(upright, 2)) > 40, where  # a wrong turn would show
             # audio: every track, its channels, 48 kHz, the clip's length, and sound in it
