@@ -256,6 +256,50 @@ def test_report_of_a_day_without_clips_is_empty_not_an_error(tmp_path, capsys, d
     assert main(["report", "--library", str(lib), "--out", str(tmp_path / "r"), "--day", day]) == 0
     assert json.loads((tmp_path / "r" / "report.json").read_text())["clips"] == []
     assert main(["report", "--library", str(lib), "--out", str(tmp_path / "r"), "--day", "yesterday"]) == 2
+    capsys.readouterr()
+    assert main(["report", "--library", str(lib), "--out", str(tmp_path / "r"), "--day", "2026-13-45"]) == 2
+    assert "--day 2026-13-45: give a date as YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_a_dailies_day_runs_from_noon_local_time_so_an_overnight_batch_is_one_day(tmp_path, monkeypatch, capsys):
+    """The batch started at 20:30 and the clips catalogued after midnight are one day's report; the day is
+    local time ([report] day_start_hour, default 12; 0 = calendar days)."""
+    card = tmp_path / "A010"
+    card.mkdir()
+    names = ["A010C001.mov", "A010C002.mov", "A010C003.mov"]
+    for n in names:
+        camera_clip(card / n, "25", 6)
+    lib = tmp_path / "lib"
+    assert main(["ingest", str(card), "--library", str(lib), "--no-embed"]) == 0
+    conn = sqlite3.connect(lib / "catalog.sqlite")
+    added = {"A010C001.mov": "2026-11-25T20:30:00.000Z",  # evening: the batch starts
+             "A010C002.mov": "2026-11-26T03:00:00.000Z",  # after midnight: the same night
+             "A010C003.mov": "2026-11-26T13:00:00.000Z"}  # the next afternoon: the next day
+    with conn:
+        for name, at in added.items():
+            conn.execute("UPDATE clips SET added_at = ? WHERE path = ?", (at, str(card / name)))
+    conn.close()
+
+    def report(*extra) -> tuple[str, list[str]]:
+        capsys.readouterr()
+        assert main(["report", "--library", str(lib), "--out", str(tmp_path / "r"), "--json", *extra]) == 0
+        data = json.loads(capsys.readouterr().out)
+        return data["day"], [c["name"] for c in data["clips"]]
+
+    try:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
+        assert report() == ("2026-11-26", ["A010C003.mov"])  # the latest day
+        assert report("--day", "2026-11-25") == ("2026-11-25", ["A010C001.mov", "A010C002.mov"])
+        calendar = tmp_path / "calendar.toml"
+        calendar.write_text("[report]\nday_start_hour = 0\n")
+        assert report("--day", "2026-11-26", "--config", str(calendar)) == ("2026-11-26", names[1:])
+        monkeypatch.setenv("TZ", "LAB+8")  # eight hours west of UTC: 13:00Z is 05:00 there, still the night before
+        time.tzset()
+        assert report() == ("2026-11-25", names)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_ctrl_c_stops_the_workers_leaves_no_partial_file_and_a_rerun_finishes(tmp_path):

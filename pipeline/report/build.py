@@ -30,11 +30,11 @@ def _seconds(c: dict) -> float:
     return c["duration"] or 0.0
 
 
-def build_report(catalog: Catalog, out: Path, day: str | None, font: str) -> dict:
+def build_report(catalog: Catalog, out: Path, day: str | None, font: str, day_start_hour: int = 0) -> dict:
     """Write the report into `out`; return its data (what report.json holds)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    day, clips = day_records(catalog, day)
+    day, clips = day_records(catalog, day, day_start_hour)
     cards = card_records(catalog, {c["mhl"]["card"] for c in clips if c["mhl"]["card"]})
     failures, warnings = [], []
     for c in clips:
