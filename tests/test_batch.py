@@ -476,3 +476,35 @@ def test_a_proxy_that_fails_its_check_is_not_kept_the_clip_fails_with_the_reason
         assert all(c["status"] == "ok" and len(catalog.proxies(c["id"])) == 1 for c in catalog.clips())
     finally:
         catalog.close()
+
+
+def test_the_batch_never_works_on_more_files_at_once_than_its_workers(tmp_path, monkeypatch):
+    from pipeline import batch
+
+    card = tmp_path / "A011"
+    card.mkdir()
+    for i in range(1, 5):
+        camera_clip(card / f"A011C00{i}.mov", "25", 4)
+    workers = 2
+    lock, running, most = threading.Lock(), [0], [0]
+    real = batch.process_file
+
+    def counted(job, progress):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.3)  # long enough that every free worker picks up a file meanwhile
+            return real(job, progress)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(batch, "process_file", counted)
+    catalog = open_catalog(tmp_path / "lib")
+    try:
+        report = run_batch(catalog, [str(card)], load_settings().replace("batch", workers=workers), proxies=[])
+        assert report.exit_code == 0 and len(catalog.clips()) == 4
+    finally:
+        catalog.close()
+    assert most[0] == workers
