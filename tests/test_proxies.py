@@ -191,3 +191,21 @@ def test_clearing_partials_leaves_a_live_attempt_alone(tmp_path):
     transcode.clear_partials(final)
     assert live.exists() and elsewhere.exists() and other.exists() and not dead.exists()
     assert live.name.startswith(f".{final.name}.{host}-{os.getpid()}-")
+
+
+def test_a_preset_is_only_data_a_new_file_is_a_new_preset_and_a_bad_one_is_named(tmp_path, monkeypatch):
+    from pipeline import transcode
+    from pipeline.errors import ConfigError
+    from pipeline.media.probe import probe
+
+    h264 = (transcode.TRANSCODE_DIR / "h264.toml").read_text()
+    monkeypatch.setattr(transcode, "TRANSCODE_DIR", tmp_path)
+    (tmp_path / "h264-small.toml").write_text(h264.replace("max_height = 1080", "max_height = 90"))
+    (tmp_path / "broken.toml").write_text(h264 + 'bitrate = "8M"\n')
+    assert transcode.list_presets() == ["broken", "h264-small"]
+    info = probe(camera_clip(tmp_path / "A001C001.mov", "25", 4, "01:00:00:00"))
+    args = transcode.output_args(transcode.load_preset("h264-small"), info, tmp_path / "o.mp4", "A001")
+    assert "scale=160:90:flags=bicubic" in args[args.index("-vf") + 1]
+    assert args[args.index("-c:v") + 1] == "libx264" and args[args.index("-timecode") + 1] == "01:00:00:00"
+    with pytest.raises(ConfigError, match=r"broken\.toml: unknown key\(s\) \['bitrate'\]"):
+        transcode.load_preset("broken")
