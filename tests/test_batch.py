@@ -373,7 +373,7 @@ def test_first_ingest_encodes_proxies_in_the_analysis_decode_and_reports_progres
     """A clip seen for the first time is decoded once: the proxy outputs ride on the analysis ffmpeg (no
     encode of their own). The observer hears the batch's size, each file's frames counting up, each file
     done; on a terminal that is one bar for the batch and one per file."""
-    from pipeline import analyze, work
+    from pipeline import work
     from pipeline.ingest_cli import CliObserver
 
     card = tmp_path / "A008"
