@@ -95,8 +95,12 @@ def test_the_morning_report_carries_every_message(corpus_run, tmp_path):
     data = json.loads(out)
     failures = {Path(f["clip"]).name: f["message"] for f in data["failures"] if f.get("clip")}
     warnings = {Path(w["clip"]).name: w["message"] for w in data["warnings"] if w.get("clip")}
+    skipped = {Path(s["path"]).name: s["message"] for s in data["skipped"]}
     page = (tmp_path / "rep" / "report.html").read_text()
     for case in corpus.cases:
+        if case.status == "skipped":  # listed with the reason it was skipped, not just the name
+            assert re.search(case.message, skipped[case.file], re.S), (case.file, skipped[case.file])
+            assert html.escape(skipped[case.file])[:60] in page, case.file
         if case.status == "failed":
             assert re.search(case.message, failures[case.file], re.S), case.file
             assert html.escape(failures[case.file])[:60] in page
@@ -145,6 +149,17 @@ def _as_nobody() -> list[str]:
     return [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
 
 
+def _assert_in_catalog_and_report(lib: Path, out: Path, name: str, said: str) -> None:
+    """`name` failed with a message matching `said` in `dailies clips` and in the morning report."""
+    code, text, _ = cli("clips", "--library", str(lib), "--json")
+    clip = next(c for c in json.loads(text)["clips"] if Path(c["path"]).name == name)
+    assert clip["status"] == "failed" and re.search(said, clip["error"]), clip
+    code, text, _ = cli("report", "--library", str(lib), "--day", "all", "--out", str(out), "--json")
+    assert code == 1
+    failures = {Path(f["clip"]).name: f["message"] for f in json.loads(text)["failures"] if f.get("clip")}
+    assert re.search(said, failures[name]), failures
+
+
 def test_unreadable_file_is_named_and_the_rest_ingested():
     base = Path(tempfile.mkdtemp(prefix="dailies-perm-"))
     try:
@@ -169,7 +184,10 @@ def test_unreadable_file_is_named_and_the_rest_ingested():
         files = {Path(f["path"]).name: f for f in json.loads(out)["files"]}
         assert files["A001C001.mov"]["status"] == "ok"
         assert files["A001C002.mov"]["status"] == "failed"
-        assert re.search(r"A001C002\.mov: permission denied.*make it readable", files["A001C002.mov"]["message"])
+        said = r"A001C002\.mov: permission denied.*make it readable"
+        assert re.search(said, files["A001C002.mov"]["message"])
+        assert json.loads(out)["summary"] == {"ok": 1, "failed": 1, "skipped": 0}
+        _assert_in_catalog_and_report(lib, base / "rep", "A001C002.mov", said)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -217,6 +235,8 @@ def test_file_still_being_copied_is_not_taken_as_complete(tmp_path):
         assert outcome["A001C002.mov"].status == "failed"
         assert "still being written" in outcome["A001C002.mov"].message
         assert catalog.clip_by_path(str(growing))["status"] == "failed"
+        _assert_in_catalog_and_report(tmp_path / "lib", tmp_path / "rep", "A001C002.mov",
+                                      r"A001C002\.mov: still being written.*run ingest again")
         # the copy has finished: the next run ingests it in full, from the bytes now on disk
         report = ingest(catalog, [str(card)], load_settings())
         outcome = {Path(f.path).name: f for f in report.files}
