@@ -126,6 +126,28 @@ def test_odd_but_valid_pictures_are_read_right(corpus_run):
     assert probe["HEVC_10BIT.mp4"]["codec"] == "hevc"
     assert probe["INTERLACED.mpg"]["field_order"] in ("tt", "tb")
     assert probe["HUGE_8K.mp4"]["width"] == 7680
+    # what the README promises of the pictures: keyframe JPEGs (height, width) as a viewer expects them
+    import cv2
+
+    conn = sqlite3.connect(root / "lib" / "catalog.sqlite")
+
+    def thumbs(name):
+        rows = conn.execute("SELECT k.thumb FROM keyframes k JOIN shots s ON s.id = k.shot_id JOIN clips c"
+                            " ON c.id = s.clip_id WHERE c.path LIKE ?", (f"%/{name}",)).fetchall()
+        assert rows, name
+        return {cv2.imread(str(root / "lib" / t)).shape[:2] for (t,) in rows}
+
+    assert thumbs("A001C001.mov") == {(90, 160)}
+    assert thumbs("ROTATED.mp4") == {(160, 90)}  # upright: portrait, as displayed
+    assert thumbs("ANAMORPHIC.mov") == {(90, 320)}  # de-squeezed to 2:1 pixels
+    assert thumbs("TINY_16x16.mp4") == {(16, 16)}  # never upscaled
+    (h, w), = thumbs("HUGE_8K.mp4")  # decoded at analysis size, 16:9 kept, far below 8K
+    assert max(h, w) <= 1024 and abs(w / h - 16 / 9) < 0.02
+    # VFR: the cut is where the bars begin in time (source frame 51 at 2.04 s, the 38th frame kept), not at
+    # frame index / average rate
+    (start,) = conn.execute("SELECT s.start_time FROM shots s JOIN clips c ON c.id = s.clip_id"
+                            " WHERE c.path LIKE '%/VFR.mp4' AND s.idx = 1").fetchone()
+    assert start == pytest.approx(2.04, abs=0.005)
 
 
 def test_a_second_run_does_no_work_and_says_the_same(corpus_run):
@@ -249,7 +271,7 @@ def test_file_still_being_copied_is_not_taken_as_complete(tmp_path):
 
 def test_no_shell_in_the_code():
     """The runtime guard (conftest `_no_shell`) covers what the tests run; this covers the rest."""
-    bad = re.compile(r"shell\s*=\s*True|os\.system\(|os\.popen\(|subprocess\.getoutput|subprocess\.getstatusoutput")
+    bad = re.compile(r"shell\s*=\s*True|os\.system\(|os\.popen\(|subprocess\.getoutput|subprocess\.getstatusoutput|create_subprocess_shell")
     hits = [f"{p}:{n}" for folder in ("pipeline", "models", "scripts") for p in (REPO / folder).rglob("*.py")
             for n, line in enumerate(p.read_text().splitlines(), 1) if bad.search(line)]
     assert hits == []
