@@ -629,6 +629,28 @@ def test_a_lan_server_still_needs_the_csrf_token(web_library):
                       follow_redirects=False).status_code == 303
 
 
+def test_exports_page_offers_the_current_search_and_the_selects(client):
+    empty = client.get("/exports")
+    assert empty.status_code == 200 and "No search yet" in empty.text
+    assert empty.text.count('href="/export/selects.') == 5 and 'href="/export/search.' not in empty.text
+    params = {"q": XSS, "clip": "C001", "scene": "", "per_setup": 2}
+    page = client.get("/exports", params=params)
+    assert page.status_code == 200 and XSS not in page.text and "&lt;script&gt;" in page.text
+    links = re.findall(r'href="(/export/[^"]+)"', page.text)
+    search_links = [x.replace("&amp;", "&") for x in links if x.startswith("/export/search.")]
+    assert [x.split("?")[0] for x in search_links] == [f"/export/search.{f}" for f in ("edl", "ale", "fcpxml", "fcpx", "otio")]
+    assert "<b>3</b> shots" in page.text  # the three shots of C001, as on the search page
+    for url in search_links + [x.replace("&amp;", "&") for x in links if x.startswith("/export/selects.")]:
+        r = client.get(url)
+        assert r.status_code in (200, 400), url  # 400: a mix of frame rates that EDL/ALE/FCPX cannot hold
+        assert r.status_code == 200 or "one frame rate" in r.text, url
+    assert "/export/selects.otio?per_setup=2" in links
+    assert "<b>2</b> takes from 1 setup" in page.text
+    assert client.get("/exports", params={"selects_scene": "../x"}).status_code == 400
+    assert client.get("/exports", params={"per_setup": 0}).status_code == 400
+    assert "All exports" in client.get("/", params={"q": "x"}).text and "All exports" in client.get("/selects").text
+
+
 # -- every route has a test ------------------------------------------------------------------------
 # (method, path) of every route of the app -> the tests of this module that exercise it
 ROUTE_TESTS = {
@@ -653,6 +675,7 @@ ROUTE_TESTS = {
     ("GET", "/api/selects"): ["test_circle_notes_and_pin_reject", "test_selects_export"],
     ("GET", "/export/search.{fmt}"): ["test_search_results_export_and_reimport", "test_search_export_fcpx"],
     ("GET", "/export/selects.{fmt}"): ["test_selects_export", "test_selects_export_in_every_format_and_mixed_rates_refused"],
+    ("GET", "/exports"): ["test_exports_page_offers_the_current_search_and_the_selects"],
     ("GET", "/library"): ["test_library_page_lists_clips_stages_and_failures_escaped"],
     ("GET", "/api/library"): ["test_library_page_lists_clips_stages_and_failures_escaped"],
     ("GET", "/report"): ["test_report_redirect_favicon_and_static_files"],
