@@ -380,6 +380,32 @@ def test_new_vectors_are_picked_up_without_a_restart(web_library, tmp_path):
         assert hits[0]["shot_id"] == shot and hits[0]["score"] == pytest.approx(1.0, abs=1e-5)
 
 
+def test_serve_command_binds_to_localhost_and_needs_a_token_elsewhere(web_library, monkeypatch, capsys):
+    import json
+
+    import uvicorn
+
+    runs = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: runs.append((app, kw)))
+    monkeypatch.delenv("DAILIES_WEB_TOKEN", raising=False)
+    assert main(["serve", "--library", str(web_library), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["url"] == "http://localhost:8765/" and out["host"] == "127.0.0.1" and out["port"] == 8765
+    app, kw = runs[-1]
+    assert kw["host"] == "127.0.0.1" and kw["port"] == 8765 and app.state.guard.token is None
+    # another address: a token is generated, printed in the URL, and required by the app
+    assert main(["serve", "--library", str(web_library), "--host", "0.0.0.0", "--port", "9000"]) == 0
+    err = capsys.readouterr().err
+    app, kw = runs[-1]
+    token = app.state.guard.token
+    assert kw["host"] == "0.0.0.0" and token and len(token) >= 24 and f":9000/?token={token}" in err
+    assert "other machines" in err
+    monkeypatch.setenv("DAILIES_WEB_TOKEN", "from-the-env")
+    assert main(["serve", "--library", str(web_library), "--host", "192.168.1.20", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["url"] == "http://192.168.1.20:8765/?token=from-the-env"
+    assert runs[-1][0].state.guard.token == "from-the-env"
+
+
 def test_serve_command_refuses_bad_arguments(tmp_path, capsys):
     assert main(["serve", "--library", str(tmp_path / "nothing")]) == 1
     assert "no Dailies library" in capsys.readouterr().err
@@ -512,6 +538,27 @@ def test_sources_a_browser_cannot_play_are_named_not_played():
     ok, why = playability({"codec": "h264", "pix_fmt": "yuv422p10le"})
     assert not ok and "yuv422p10le" in why
     assert playability(None)[0] is False
+
+
+def test_a_source_a_browser_cannot_play_shows_a_still_and_says_why(web_library, tmp_path):
+    import json
+
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    conn = sqlite3.connect(lib / "catalog.sqlite")
+    clip_id, probe = conn.execute("SELECT id, probe_json FROM clips WHERE status = 'ok' ORDER BY id LIMIT 1").fetchone()
+    conn.execute("UPDATE clips SET probe_json = ? WHERE id = ?",
+                 (json.dumps({**json.loads(probe), "codec": "prores", "pix_fmt": "yuv422p10le"}), clip_id))
+    conn.execute("DELETE FROM proxies WHERE clip_id = ?", (clip_id,))
+    conn.commit()
+    shot_id = conn.execute("SELECT id FROM shots WHERE clip_id = ? ORDER BY idx LIMIT 1", (clip_id,)).fetchone()[0]
+    conn.close()
+    with TestClient(create_app(lib, settings()), base_url=BASE) as c:
+        page = c.get(f"/shot/{shot_id}").text
+        assert "<video" not in page and 'class="unplayable"' in page and "/media/keyframe/" in page
+        assert "browsers cannot play prores video" in page and "--proxies h264" in page
+        data = c.get(f"/api/shot/{shot_id}").json()
+        assert data["playable"] is False and data["media_kind"] == "source"
 
 
 def test_morning_report_is_served_with_only_its_own_files(client):
@@ -663,7 +710,8 @@ ROUTE_TESTS = {
                                 "test_non_images_are_refused", "test_gif_and_oversized_images_are_refused",
                                 "test_oversized_uploads_are_refused_before_they_are_read"],
     ("GET", "/media/query/{key}"): ["test_image_upload_searches_and_holds_only_a_reencoded_thumbnail"],
-    ("GET", "/shot/{shot_id}"): ["test_shot_page_has_player_at_in_point_filmstrip_and_neighbours"],
+    ("GET", "/shot/{shot_id}"): ["test_shot_page_has_player_at_in_point_filmstrip_and_neighbours",
+                                 "test_a_source_a_browser_cannot_play_shows_a_still_and_says_why"],
     ("GET", "/clip/{clip_id}"): ["test_clip_link_opens_its_first_shot"],
     ("GET", "/api/shot/{shot_id}"): ["test_shot_page_has_player_at_in_point_filmstrip_and_neighbours"],
     ("POST", "/shot/{shot_id}/tags"): ["test_tags_are_added_escaped_filtered_and_removed",
