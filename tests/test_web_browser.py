@@ -4,6 +4,8 @@ search -> open a result -> the video plays from the shot's in-point -> keyboard 
 a screenshot of every page goes to test-artifacts/ (git-ignored).
 """
 
+import contextlib
+import shutil
 import socket
 import sqlite3
 import threading
@@ -23,12 +25,18 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium
 
 @pytest.fixture(scope="module")
 def server(web_library):
-    import uvicorn
-
     from pipeline.config import load_settings
     from pipeline.web.app import create_app
 
-    app = create_app(web_library, load_settings().replace("web", results=6))
+    with serving(create_app(web_library, load_settings().replace("web", results=6))) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(app):
+    """Run `app` with uvicorn on 127.0.0.1 (a free port) in a thread; yields its base URL."""
+    import uvicorn
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -39,9 +47,11 @@ def server(web_library):
     while not srv.started:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
 
 
 @pytest.fixture(scope="module")
@@ -256,6 +266,37 @@ def test_library_page(server, page):
     page.keyboard.press("?")
     assert page.locator("dialog#help").is_visible()
     shot(page, "help")
+
+
+def test_library_page_reloads_while_an_ingest_changes_the_catalog(page, web_library, tmp_path):
+    from pipeline.catalog import open_catalog
+    from pipeline.config import load_settings
+    from pipeline.web.app import create_app
+
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    context = page.context.browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        pg = context.new_page()
+        pg.clock.install()  # the page polls /api/library every 10 s: fast-forward instead of waiting
+        with serving(create_app(lib, load_settings())) as url:
+            pg.goto(url + "/library")
+            assert pg.locator("table.clips tbody tr").count() == 4
+            pg.evaluate("window.loadedOnce = true")  # gone when the page reloads
+            pg.clock.run_for(10_500)  # one poll with nothing changed: no reload
+            time.sleep(0.5)
+            assert pg.evaluate("window.loadedOnce === true")
+            cat = open_catalog(lib)  # an ingest discovers a new clip
+            with cat.transaction():
+                cat.upsert_clip(str(tmp_path / "A002C001.mov"))
+            cat.close()
+            with pg.expect_navigation():
+                pg.clock.run_for(10_500)
+            assert pg.evaluate("window.loadedOnce === undefined")
+            assert pg.locator("table.clips tbody tr").count() == 5
+            assert pg.locator("table.clips tr", has_text="A002C001.mov").locator(".badge.new").count() == 1
+    finally:
+        context.close()
 
 
 def test_error_page(server, page):

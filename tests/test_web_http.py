@@ -469,7 +469,13 @@ def test_circle_notes_and_pin_reject(client, web_library):
                             params={"next": bad}, follow_redirects=False)
             assert r.headers["location"] == "/selects", bad
         page = client.get("/selects")
-        assert page.status_code == 200 and "Setup" in page.text and "rejected" in page.text
+        assert page.status_code == 200 and "Setup" in page.text
+        assert '<span class="badge failed">rejected</span>' in page.text and "ned<" not in page.text
+        shot_page = client.get(f"/shot/{shot_id}").text
+        assert re.search(r'class="reject on"[^>]*>Rejected</button>', shot_page) and "Rejectned" not in shot_page
+        client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "pin"})
+        assert re.search(r'class="pin on"[^>]*>Pinned</button>', client.get(f"/shot/{shot_id}").text)
+        assert '<span class="badge done">pinned</span>' in client.get("/selects").text
         assert client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "delete"}).status_code == 400
         assert client.post("/clip/424242/override", data={"csrf": token, "action": "pin"}).status_code == 404
         assert client.post(f"/clip/{clip_id}/take", data={"csrf": token}).status_code == 400
