@@ -699,6 +699,7 @@ def test_exports_page_offers_the_current_search_and_the_selects(client):
         assert r.status_code == 200 or "one frame rate" in r.text, url
     assert "/export/selects.otio?per_setup=2" in links
     assert "<b>2</b> takes from 1 setup" in page.text
+    assert '<option value="4" selected>' in client.get("/exports", params={"per_setup": 4}).text
     assert client.get("/exports", params={"selects_scene": "../x"}).status_code == 400
     assert client.get("/exports", params={"per_setup": 0}).status_code == 400
     assert "All exports" in client.get("/", params={"q": "x"}).text and "All exports" in client.get("/selects").text
