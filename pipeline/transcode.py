@@ -25,7 +25,7 @@ import ffmpeg
 
 from .config import CONFIG_DIR, ProxySettings
 from .errors import ConfigError, FFmpegFailed, MediaError, UsageError
-from .media.ffmpeg import ffprobe_bin
+from .media.ffmpeg import ffprobe_bin, safe_input
 from .media.probe import MediaInfo
 
 TRANSCODE_DIR = CONFIG_DIR / "transcode"
@@ -121,7 +121,7 @@ def burnin_filters(b: BurnIn, height: int) -> list[str]:
 def format_tags(path: str) -> dict[str, str]:
     """The container's tags, lower-cased keys (scene/take for burn-ins when the camera wrote them)."""
     try:
-        data = ffmpeg.probe(os.fspath(path), cmd=ffprobe_bin())
+        data = ffmpeg.probe(safe_input(path), cmd=ffprobe_bin())
     except ffmpeg.Error:
         return {}
     return {k.lower(): str(v) for k, v in (data.get("format", {}).get("tags") or {}).items()}
@@ -198,7 +198,7 @@ class ProxyCheck:
 def inspect(path: str | os.PathLike) -> ProxyCheck:
     """Frame count (container's count, else duration x rate), start TC and reel name as ffprobe reads them."""
     try:
-        data = ffmpeg.probe(os.fspath(path), cmd=ffprobe_bin())
+        data = ffmpeg.probe(safe_input(path), cmd=ffprobe_bin())
     except ffmpeg.Error as exc:
         raise FFmpegFailed(path, [ffprobe_bin(), os.fspath(path)], 1, (exc.stderr or b"").decode(errors="replace"),
                            "the proxy cannot be read back") from None
@@ -230,7 +230,8 @@ def finish(temp: Path, final: Path, expected_frames: int, start_tc: str | None, 
         if reel and check.reel != reel:
             problems.append(f"reel {check.reel!r}, the source has {reel!r}")
         if problems:
-            raise MediaError(final, "proxy does not match its source (" + "; ".join(problems) + "); it was not kept")
+            raise MediaError(final, "proxy does not match its source (" + "; ".join(problems) + "); it was not kept -- "
+                             "run the ingest again to redo it; if it fails again, check the source file")
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

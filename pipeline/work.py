@@ -141,7 +141,10 @@ def process_file(job: FileJob, progress: Callable[[str, int, int], None] | None 
             res.status, res.message = "failed", str(exc)
         else:
             res.status, res.message = "skipped", f"{job.path}: not a media file; skipped"
-            res.detail = str(exc)
+            why = (f"ffprobe exit {exc.returncode}: {exc.stderr_tail}" if isinstance(exc, FFmpegFailed)
+                   else str(exc).removeprefix(f"{exc.path}: "))
+            # for the catalog: why, without the "copy it again" advice meant for a clip (this is not one)
+            res.detail = f"{job.path}: not a media file ffprobe can read; skipped (not a camera clip; {why})"
     except OSError as exc:
         if is_disk_full(exc):
             raise _disk_full(job, exc.strerror) from None

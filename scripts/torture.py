@@ -17,7 +17,8 @@ After every kill (state on disk, as a reader would find it):
 After the final run:
   * every clip `ok` with exactly the reference shots/keyframes (no duplicates), one vector per keyframe;
   * FAISS ids == catalog vector ids (same set, same count); no thumbnail file without a keyframe row;
-  * the resume redid no stage that the killed run had recorded as done (work is done exactly once).
+  * no run, killed or final, redid a stage an earlier run had recorded as done (its report says what it
+    ran; a stage's finished_at, to the millisecond, must not change once done): work is done once.
 
 Ingests are forked from this process after the heavy imports (torch, open_clip), so a run costs
 seconds, not the 10+ s of a cold interpreter; each is still its own process, killed with SIGKILL.
@@ -236,12 +237,25 @@ def check_final(lib: Path, ref: dict, embed: bool, presets: list[str] = ()) -> t
     return bad, figures
 
 
-def done_stages(lib: Path) -> set[tuple[str, str]]:
+def done_stages(lib: Path) -> dict[tuple[str, str], str]:
+    """{(clip name, stage): finished_at} of the stages recorded done (finished_at: to the millisecond)."""
     if not (lib / "catalog.sqlite").exists():
-        return set()
-    st = read_state(lib)
-    by_id = {c["id"]: Path(p).name for p, c in st["clips"].items()}
-    return {(by_id[c], s) for (c, s), status in st["stages"].items() if status == "done"}
+        return {}
+    conn = sqlite3.connect(f"file:{lib / 'catalog.sqlite'}?mode=ro", uri=True)
+    try:
+        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'stage_runs'").fetchone():
+            return {}
+        return {(Path(p).name, s): at for p, s, at in conn.execute(
+            "SELECT c.path, r.stage, r.finished_at FROM stage_runs r JOIN clips c ON c.id = r.clip_id"
+            " WHERE r.status = 'done'")}
+    finally:
+        conn.close()
+
+
+def redone_since(seen: dict, now: dict) -> list[tuple[str, str]]:
+    """Stages recorded done in `seen` that were recorded again since (a new finished_at): work done twice.
+    Catches it in killed runs too, whose own reports never get written."""
+    return sorted(k for k, at in seen.items() if k in now and now[k] != at)
 
 
 def torture(runs: int, clips: int, seed: int, model: str, work: Path, say=print, proxies: str = ""
@@ -275,6 +289,7 @@ def torture(runs: int, clips: int, seed: int, model: str, work: Path, say=print,
         lib = work / f"run{run:02d}"
         card = card_for(f"run{run:02d}-card")
         kills, problems, redone = [], [], []
+        seen: dict = {}  # every stage recorded done so far, with when
         for k in range(rng.randint(1, 3)):
             delay = rng.uniform(0.05, ref_seconds)
             child = Child(ingest_argv(card, lib, model, proxies), work / f"run{run:02d}-{k}.json")
@@ -282,6 +297,10 @@ def torture(runs: int, clips: int, seed: int, model: str, work: Path, say=print,
                 child.kill()
                 kills.append(round(delay, 2))
             problems += [f"after kill {k + 1}: {p}" for p in check_after_kill(lib, ref, embed, presets)]
+            now = done_stages(lib)
+            if redone_since(seen, now):
+                problems.append(f"run {k + 1} redid finished work: {redone_since(seen, now)}")
+            seen.update(now)
         before = done_stages(lib)
         child = Child(ingest_argv(card, lib, model, proxies), work / f"run{run:02d}-final.json")
         code = child.wait(timeout=600)
@@ -292,6 +311,7 @@ def torture(runs: int, clips: int, seed: int, model: str, work: Path, say=print,
             report = json.loads((work / f"run{run:02d}-final.json").read_text())
             for f in report["files"]:
                 redone += [(Path(f["path"]).name, s) for s in f["ran"] if (Path(f["path"]).name, s) in before]
+            redone += [k for k in redone_since(seen, done_stages(lib)) if k not in redone]
             if redone:
                 problems.append(f"redid finished work: {redone}")
             bad, figures = check_final(lib, ref, embed, presets)

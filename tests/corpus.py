@@ -95,7 +95,8 @@ def make_corpus(card: Path) -> Corpus:
              "failed: `file is empty (0 bytes); the copy from the card probably failed -- copy it again`"))
     (card / "NOISE.mov").write_bytes(rng.randbytes(256 * 1024))
     add(Case("NOISE.mov", "random bytes named `.mov`", "failed", r"not a media file.*copy it from the card again",
-             "failed: not a media file ffprobe can read"))
+             "failed: `not a media file ffprobe can read, or a damaged one (truncated copy?): check the file, copy it "
+             "from the card again`"))
 
     tail_moov = lavfi_clip(tmp / "tail_moov.mp4", seconds=4)  # moov written after the media data
     data = tail_moov.read_bytes()
@@ -140,8 +141,8 @@ def make_corpus(card: Path) -> Corpus:
     ffmpeg("-f", "lavfi", "-i", "testsrc2=s=320x180", "-frames:v", "1", out=card / "still.jpg")
     add(Case("still.jpg", "a still image", "skipped", r"still image", "skipped with a note: a still image"))
     (card / "camera_report.txt").write_text("A001 roll 1, lens 35mm\n" * 10)
-    add(Case("camera_report.txt", "a text sidecar", "skipped", r"text file|not a media file",
-             "skipped with a note"))
+    add(Case("camera_report.txt", "a text sidecar", "skipped", r"not a media file.*skipped(?!.*copy it)",
+             "skipped with a note: `not a media file; skipped` (the catalog keeps ffprobe's reason)"))
 
     # -- odd but valid pictures ------------------------------------------------------------------------------
     lavfi_clip(card / "VFR.mp4", seconds=4, vf="select='lt(n\\,30)+not(mod(n\\,3))'", extra=["-fps_mode", "vfr"])
@@ -160,7 +161,7 @@ def make_corpus(card: Path) -> Corpus:
     lavfi_clip(card / "TINY_16x16.mp4", size="16x16")
     add(Case("TINY_16x16.mp4", "16x16 pixels", "ok", gets="ingested (never upscaled)"))
     lavfi_clip(card / "HUGE_8K.mp4", seconds=0.2, size="7680x4320")
-    add(Case("HUGE_8K.mp4", "7680x4320 (5 frames)", "ok", gets="ingested; decoded straight to analysis size"))
+    add(Case("HUGE_8K.mp4", "7680x4320 (6 frames)", "ok", gets="ingested; decoded straight to analysis size (456x256 keyframes, the analysis size)"))
 
     broken_audio = SHARED_MEDIA / "moviepy" / "video_with_failing_audio.mp4"
     if broken_audio.exists():

@@ -75,6 +75,18 @@ def check_consistent(lib: Path) -> tuple[int, int]:
     return complete, done
 
 
+def _embedded_keyframe(lib: Path) -> int | None:
+    """A keyframe that has its vector now (None before the first one is committed)."""
+    conn = sqlite3.connect(f"file:{lib / 'catalog.sqlite'}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT keyframe_id FROM vectors ORDER BY random() LIMIT 1").fetchone()
+    except sqlite3.OperationalError:  # the schema is not committed yet
+        return None
+    finally:
+        conn.close()
+    return row[0] if row else None
+
+
 class Searcher(threading.Thread):
     """Image searches, one after another, for as long as the ingest runs (the model loaded once)."""
 
@@ -120,7 +132,7 @@ def test_readers_keep_answering_while_an_ingest_writes(card, tmp_path):
     stop = threading.Event()
     searcher = Searcher(lib, stop)
     searcher.start()
-    reads = refused = pages = 0
+    reads = refused = pages = web_searches = 0
     seen_partial = False
     web = contextlib.ExitStack()
     client = None
@@ -144,6 +156,17 @@ def test_readers_keep_answering_while_an_ingest_writes(card, tmp_path):
                 for kid in re.findall(r"/media/keyframe/(\d+)", page.text)[:3]:  # every image it shows is there
                     assert client.get(f"/media/keyframe/{kid}").status_code == 200
                 pages += 1
+                like = _embedded_keyframe(lib)
+                if like is not None:  # the web's own search ("more like this": FAISS synced with the catalog)
+                    res = client.get("/api/search", params={"like": like})
+                    assert res.status_code == 200, res.text[:500]
+                    hits = res.json()["hits"]
+                    # it finds itself at the top score (the generated clips repeat pictures: ties at 1.0)
+                    assert hits and hits[0]["score"] > 0.99, hits[:1]
+                    assert any(like in h["keyframes"] and h["score"] > 0.99 for h in hits), (like, hits)
+                    for hit in hits[:3]:
+                        assert client.get(hit["thumbnail"]).status_code == 200
+                    web_searches += 1
                 if not refused:  # the catalog exists: the running ingest holds the lock and has signed it
                     code, _, err = cli("ingest", str(card), "--library", str(lib), "--no-embed")
                     assert code == 1 and "another ingest is running on this library" in err and "--wait" in err
@@ -161,9 +184,10 @@ def test_readers_keep_answering_while_an_ingest_writes(card, tmp_path):
     assert searcher.error is None, repr(searcher.error)
     assert proc.returncode == 0, err
     assert json.loads(out)["summary"]["ok"] == 5
-    print(f"\nconcurrent readers: {reads} clips reads, {pages} web pages, {searcher.count} searches, {refused} "
+    print(f"\nconcurrent readers: {reads} clips reads, {pages} web pages, {web_searches} web searches, "
+          f"{searcher.count} searches, {refused} "
           f"refused ingest(s) while the ingest ran; saw a partly ingested library: {seen_partial}")
-    assert reads >= 3 and pages >= 3 and searcher.count >= 1 and refused == 1 and seen_partial
+    assert reads >= 3 and pages >= 3 and web_searches >= 1 and searcher.count >= 1 and refused == 1 and seen_partial
     assert check_consistent(lib) == (5, 5 * 3)
 
 

@@ -95,8 +95,12 @@ def test_the_morning_report_carries_every_message(corpus_run, tmp_path):
     data = json.loads(out)
     failures = {Path(f["clip"]).name: f["message"] for f in data["failures"] if f.get("clip")}
     warnings = {Path(w["clip"]).name: w["message"] for w in data["warnings"] if w.get("clip")}
+    skipped = {Path(s["path"]).name: s["message"] for s in data["skipped"]}
     page = (tmp_path / "rep" / "report.html").read_text()
     for case in corpus.cases:
+        if case.status == "skipped":  # listed with the reason it was skipped, not just the name
+            assert re.search(case.message, skipped[case.file], re.S), (case.file, skipped[case.file])
+            assert html.escape(skipped[case.file])[:60] in page, case.file
         if case.status == "failed":
             assert re.search(case.message, failures[case.file], re.S), case.file
             assert html.escape(failures[case.file])[:60] in page
@@ -122,6 +126,27 @@ def test_odd_but_valid_pictures_are_read_right(corpus_run):
     assert probe["HEVC_10BIT.mp4"]["codec"] == "hevc"
     assert probe["INTERLACED.mpg"]["field_order"] in ("tt", "tb")
     assert probe["HUGE_8K.mp4"]["width"] == 7680
+    # what the README promises of the pictures: keyframe JPEGs (height, width) as a viewer expects them
+    import cv2
+
+    conn = sqlite3.connect(root / "lib" / "catalog.sqlite")
+
+    def thumbs(name):
+        rows = conn.execute("SELECT k.thumb FROM keyframes k JOIN shots s ON s.id = k.shot_id JOIN clips c"
+                            " ON c.id = s.clip_id WHERE c.path LIKE ?", (f"%/{name}",)).fetchall()
+        assert rows, name
+        return {cv2.imread(str(root / "lib" / t)).shape[:2] for (t,) in rows}
+
+    assert thumbs("A001C001.mov") == {(90, 160)}
+    assert thumbs("ROTATED.mp4") == {(160, 90)}  # upright: portrait, as displayed
+    assert thumbs("ANAMORPHIC.mov") == {(90, 320)}  # de-squeezed to 2:1 pixels
+    assert thumbs("TINY_16x16.mp4") == {(16, 16)}  # never upscaled
+    assert thumbs("HUGE_8K.mp4") == {(256, 456)}  # decoded at analysis size (short side 256), 16:9 kept
+    # VFR: the cut is where the bars begin in time (source frame 51 at 2.04 s, the 38th frame kept), not at
+    # frame index / average rate
+    (start,) = conn.execute("SELECT s.start_time FROM shots s JOIN clips c ON c.id = s.clip_id"
+                            " WHERE c.path LIKE '%/VFR.mp4' AND s.idx = 1").fetchone()
+    assert start == pytest.approx(2.04, abs=0.005)
 
 
 def test_a_second_run_does_no_work_and_says_the_same(corpus_run):
@@ -143,6 +168,17 @@ def _as_nobody() -> list[str]:
     if setpriv is None:
         pytest.skip("running as root and setpriv is missing: cannot drop privileges to test an unreadable file")
     return [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+
+
+def _assert_in_catalog_and_report(lib: Path, out: Path, name: str, said: str) -> None:
+    """`name` failed with a message matching `said` in `dailies clips` and in the morning report."""
+    code, text, _ = cli("clips", "--library", str(lib), "--json")
+    clip = next(c for c in json.loads(text)["clips"] if Path(c["path"]).name == name)
+    assert clip["status"] == "failed" and re.search(said, clip["error"]), clip
+    code, text, _ = cli("report", "--library", str(lib), "--day", "all", "--out", str(out), "--json")
+    assert code == 1
+    failures = {Path(f["clip"]).name: f["message"] for f in json.loads(text)["failures"] if f.get("clip")}
+    assert re.search(said, failures[name]), failures
 
 
 def test_unreadable_file_is_named_and_the_rest_ingested():
@@ -169,7 +205,10 @@ def test_unreadable_file_is_named_and_the_rest_ingested():
         files = {Path(f["path"]).name: f for f in json.loads(out)["files"]}
         assert files["A001C001.mov"]["status"] == "ok"
         assert files["A001C002.mov"]["status"] == "failed"
-        assert re.search(r"A001C002\.mov: permission denied.*make it readable", files["A001C002.mov"]["message"])
+        said = r"A001C002\.mov: permission denied.*make it readable"
+        assert re.search(said, files["A001C002.mov"]["message"])
+        assert json.loads(out)["summary"] == {"ok": 1, "failed": 1, "skipped": 0}
+        _assert_in_catalog_and_report(lib, base / "rep", "A001C002.mov", said)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -217,6 +256,8 @@ def test_file_still_being_copied_is_not_taken_as_complete(tmp_path):
         assert outcome["A001C002.mov"].status == "failed"
         assert "still being written" in outcome["A001C002.mov"].message
         assert catalog.clip_by_path(str(growing))["status"] == "failed"
+        _assert_in_catalog_and_report(tmp_path / "lib", tmp_path / "rep", "A001C002.mov",
+                                      r"A001C002\.mov: still being written.*run ingest again")
         # the copy has finished: the next run ingests it in full, from the bytes now on disk
         report = ingest(catalog, [str(card)], load_settings())
         outcome = {Path(f.path).name: f for f in report.files}
@@ -229,9 +270,28 @@ def test_file_still_being_copied_is_not_taken_as_complete(tmp_path):
 
 def test_no_shell_in_the_code():
     """The runtime guard (conftest `_no_shell`) covers what the tests run; this covers the rest."""
-    bad = re.compile(r"shell\s*=\s*True|os\.system\(|os\.popen\(|subprocess\.getoutput|subprocess\.getstatusoutput")
+    bad = re.compile(r"shell\s*=\s*True|os\.system\(|os\.popen\(|subprocess\.getoutput|subprocess\.getstatusoutput|create_subprocess_shell")
     hits = [f"{p}:{n}" for folder in ("pipeline", "models", "scripts") for p in (REPO / folder).rglob("*.py")
             for n, line in enumerate(p.read_text().splitlines(), 1) if bad.search(line)]
     assert hits == []
     with pytest.raises(AssertionError, match="shell"):
         subprocess.run("true", shell=True)
+
+
+def test_the_readme_table_says_what_the_corpus_checks(tmp_path):
+    """Every corpus case has its row in README.md's Reliability table, with the status the test checks
+    and the same `gets` text, so the table cannot drift from what the code is held to."""
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("\n## Reliability"):readme.index("\n### Concurrent use")]
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in section.splitlines()
+            if line.startswith("| ") and not line.startswith("| the trouble")]
+    corpus = make_corpus(tmp_path / "card")
+    wrong = []
+    for case in corpus.cases:
+        row = next((r for r in rows if f"`{case.file}`" in r[1]), None)
+        if row is None:
+            wrong.append(f"{case.file}: no row")
+        elif (row[2], row[3]) != (case.status, case.gets):
+            wrong.append(f"{case.file}: README says {row[2]} / {row[3]!r}; the test holds it to {case.status} / "
+                         f"{case.gets!r}")
+    assert not wrong, "\n".join(wrong)

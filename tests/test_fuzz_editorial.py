@@ -153,3 +153,60 @@ def test_ale_export_imports_as_takes(rate, rows):
     drop = is_drop_frame_rate(rate)
     assert [(r.name, r.tape, r.start) for r in result.rows] == \
            [(i.name, i.reel, frames_to_tc(i.start_frames + i.in_frame, rate, drop)) for i in its]
+
+
+# -- EDL import: EDLs as an NLE writes them, and damaged ones ---------------------------------------------
+
+edl_events = st.lists(st.tuples(st.from_regex(r"[A-Z][0-9]{3}C[0-9]{3}", fullmatch=True),
+                                st.from_regex(r"[A-Z][0-9]{3}", fullmatch=True),
+                                st.integers(0, 80_000), st.integers(1, 2000)),
+                      min_size=1, max_size=8)
+
+
+def _nle_edl(rate, events) -> str:
+    """A CMX 3600 EDL laid out the way Avid/Resolve write one (not by our exporter): wide columns,
+    FCM line, `* FROM CLIP NAME:` comments, record times running on from 01:00:00:00."""
+    drop = is_drop_frame_rate(rate)
+    tc = lambda f: frames_to_tc(f, rate, drop)  # noqa: E731
+    lines = ["TITLE: EDITOR CUT v3", f"FCM: {'DROP FRAME' if drop else 'NON-DROP FRAME'}", ""]
+    rec = round(3600 * rate)
+    for n, (name, reel, start, dur) in enumerate(events, 1):
+        lines.append(f"{n:03d}  {reel:<8} V     C        {tc(start)} {tc(start + dur)} {tc(rec)} {tc(rec + dur)}")
+        lines.append(f"* FROM CLIP NAME: {name}")
+        lines.append("")
+        rec += dur
+    return "\r\n".join(lines)
+
+
+@FAST
+@given(rate=st.sampled_from(RATES), events=edl_events)
+def test_an_nle_edl_imports_frame_exact(rate, events, tmp_path_factory):
+    from pipeline.export import read_back
+
+    path = tmp_path_factory.mktemp("edl") / "cut.edl"
+    path.write_text(_nle_edl(rate, events))
+    clips = list(read_back(path, rate=float(rate)).find_clips())
+    assert [c.name for c in clips] == [name for name, *_ in events]
+    for c, (_, reel, start, dur) in zip(clips, events):
+        assert c.metadata["cmx_3600"]["reel"] == reel
+        assert (int(c.source_range.start_time.value), int(c.source_range.duration.value)) == (start, dur)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.lists(st.sampled_from(["001  ", "A001     ", "V     ", "C        ", "D 030 ", "00:00:01:00 ",
+                                      "01:00:00;00 ", "99:99:99:99 ", "* FROM CLIP NAME: A001C001", "FCM: DROP FRAME",
+                                      "TITLE: x", "\n", "\r\n", "M2   ", "-", "x", "  "]), max_size=40).map("".join),
+       rate=st.sampled_from([24.0, 25.0, 23.976, 29.97]))
+def test_any_text_is_an_edl_or_a_usage_error_naming_the_file(text, rate, tmp_path):
+    """Garbage or a damaged event in an .edl: a timeline, or a UsageError that names the file -- never
+    OTIO's bare ValueError or parse error escaping to the user as a traceback."""
+    from pipeline.export import read_back
+
+    path = tmp_path / "damaged.edl"
+    path.write_text(text)
+    try:
+        tl = read_back(path, rate=rate)
+    except UsageError as exc:
+        assert str(exc).startswith(f"{path}: not an EDL file OTIO can read"), exc
+        return
+    assert all(c.source_range.duration.value >= 0 for c in tl.find_clips())

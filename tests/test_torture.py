@@ -53,7 +53,13 @@ def test_the_checks_catch_what_they_claim_to(torture_run, tmp_path):
     lib = tmp_path / "lib"
     shutil.copytree(work / "run01", lib)
     assert t.check_final(lib, ref, embed=True)[0] == []
+    seen = t.done_stages(lib)
+    assert t.redone_since(seen, t.done_stages(lib)) == []
     conn = sqlite3.connect(lib / "catalog.sqlite")
+    conn.execute("UPDATE stage_runs SET finished_at = '2099-01-01T00:00:00.000Z' WHERE stage = 'analyze'"
+                 " AND clip_id = (SELECT min(id) FROM clips)")  # as if a later run analysed it again
+    conn.commit()
+    assert [s for _, s in t.redone_since(seen, t.done_stages(lib))] == ["analyze"]
     kf = conn.execute("SELECT id FROM keyframes ORDER BY id LIMIT 1").fetchone()[0]
     conn.execute("DELETE FROM vectors WHERE keyframe_id = ?", (kf,))  # catalog and FAISS now disagree
     conn.execute("UPDATE clips SET status = 'ok'")

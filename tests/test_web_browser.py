@@ -4,6 +4,8 @@ search -> open a result -> the video plays from the shot's in-point -> keyboard 
 a screenshot of every page goes to test-artifacts/ (git-ignored).
 """
 
+import contextlib
+import shutil
 import socket
 import sqlite3
 import threading
@@ -23,12 +25,18 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium
 
 @pytest.fixture(scope="module")
 def server(web_library):
-    import uvicorn
-
     from pipeline.config import load_settings
     from pipeline.web.app import create_app
 
-    app = create_app(web_library, load_settings().replace("web", results=6))
+    with serving(create_app(web_library, load_settings().replace("web", results=6))) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(app):
+    """Run `app` with uvicorn on 127.0.0.1 (a free port) in a thread; yields its base URL."""
+    import uvicorn
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -39,9 +47,11 @@ def server(web_library):
     while not srv.started:
         assert time.monotonic() < deadline, "the server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +66,7 @@ def page():
         errors = []
         pg.on("pageerror", lambda exc: errors.append(str(exc)))
         pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        pg.errors = errors
         yield pg
         browser.close()
         assert errors == [], errors  # no script errors, no CSP violations
@@ -69,8 +80,15 @@ def wait_js(pg, expr, timeout=10.0):
         time.sleep(0.05)
 
 
+SHOTS: dict[str, str] = {}  # screenshot name -> the page (template) it shows, for this run
+
+
 def shot(pg, name):
+    """Screenshot the viewport (1280x800) into test-artifacts/NAME.png; the page must fit its width."""
+    wide = pg.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert wide[0] <= wide[1], f"{name}: the page scrolls sideways at 1280x800 ({wide[0]} px wide)"
     pg.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    SHOTS[name] = pg.evaluate("document.body.dataset.page || ''") or name
 
 
 def test_search_open_play_from_in_point_and_keys(server, page, web_library):
@@ -130,6 +148,12 @@ def test_search_open_play_from_in_point_and_keys(server, page, web_library):
     assert start < t <= end + frame
     page.keyboard.press("k")  # stop
     assert video.evaluate("v => v.paused")
+    t = video.evaluate("v => v.currentTime")
+    page.keyboard.press("j")  # reverse: the playhead walks back
+    wait_js(page, f"document.getElementById('player').currentTime < {t - frame}")
+    assert page.locator("#rate").inner_text() == "−1×"
+    page.keyboard.press("k")
+    assert page.locator("#rate").inner_text() == ""
     page.keyboard.press("Home")
     wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {start}) < {frame}")
     page.keyboard.press("ArrowRight")
@@ -205,6 +229,26 @@ def test_selects_page(server, page):
     assert page.locator("button.pin.on").count() == 0
 
 
+def test_exports_page(server, page):
+    page.goto(server + "/?" + urlencode({"q": "a wide shot", "clip": "C001"}))
+    with page.expect_navigation():
+        page.locator("a.allexports").click()
+    assert page.locator(".tabs a.active").inner_text() == "Exports"
+    assert page.locator("#export-search .button").count() == 5 and "3 shots" in page.locator("#export-search").inner_text()
+    shot(page, "exports")
+    with page.expect_download() as dl:
+        page.locator("#export-search a", has_text="OTIO").click()
+    assert dl.value.suggested_filename == "dailies-search.otio"
+    assert Path(dl.value.path()).read_text().count('"OTIO_SCHEMA": "Clip.') == 3
+    with page.expect_navigation():
+        page.select_option("select[name=per_setup]", "3")
+    assert "3 takes from 1 setup" in page.locator("#export-selects").inner_text()
+    with page.expect_download() as dl:
+        page.locator("#export-selects a", has_text="OTIO").click()
+    assert dl.value.suggested_filename == "dailies-selects.otio"
+    assert Path(dl.value.path()).read_text().count('"OTIO_SCHEMA": "Clip.') == 3
+
+
 def test_library_page(server, page):
     page.goto(server + "/library")
     assert page.locator("table.clips tbody tr").count() == 4
@@ -222,3 +266,54 @@ def test_library_page(server, page):
     page.keyboard.press("?")
     assert page.locator("dialog#help").is_visible()
     shot(page, "help")
+
+
+def test_library_page_reloads_while_an_ingest_changes_the_catalog(page, web_library, tmp_path):
+    from pipeline.catalog import open_catalog
+    from pipeline.config import load_settings
+    from pipeline.web.app import create_app
+
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    context = page.context.browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        pg = context.new_page()
+        pg.clock.install()  # the page polls /api/library every 10 s: fast-forward instead of waiting
+        with serving(create_app(lib, load_settings())) as url:
+            pg.goto(url + "/library")
+            assert pg.locator("table.clips tbody tr").count() == 4
+            pg.evaluate("window.loadedOnce = true")  # gone when the page reloads
+            pg.clock.run_for(10_500)  # one poll with nothing changed: no reload
+            time.sleep(0.5)
+            assert pg.evaluate("window.loadedOnce === true")
+            cat = open_catalog(lib)  # an ingest discovers a new clip
+            with cat.transaction():
+                cat.upsert_clip(str(tmp_path / "A002C001.mov"))
+            cat.close()
+            with pg.expect_navigation():
+                pg.clock.run_for(10_500)
+            assert pg.evaluate("window.loadedOnce === undefined")
+            assert pg.locator("table.clips tbody tr").count() == 5
+            assert pg.locator("table.clips tr", has_text="A002C001.mov").locator(".badge.new").count() == 1
+    finally:
+        context.close()
+
+
+def test_error_page(server, page):
+    page.goto(server + "/shot/999999")
+    assert page.locator("h1").inner_text() == "404" and "no shot 999999" in page.locator(".error-text").inner_text()
+    shot(page, "error")
+    # the browser logs the 404 of the page itself; nothing else may have gone wrong
+    page.errors[:] = [e for e in page.errors if "status of 404" not in e]
+
+
+def test_every_page_has_a_screenshot():
+    """Runs last: every page template (and the morning report and the help dialog) was screenshotted."""
+    templates = Path(__file__).resolve().parents[1] / "pipeline" / "web" / "templates"
+    pages = {t.stem for t in templates.glob("*.html") if not t.name.startswith("_") and t.name != "base.html"}
+    assert pages >= {"search", "shot", "selects", "exports", "library", "error"}
+    assert pages <= set(SHOTS.values()), f"pages without a screenshot this run: {pages - set(SHOTS.values())}"
+    assert {"report", "help"} <= SHOTS.keys()
+    for name in SHOTS:
+        png = ARTIFACTS / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000, png

@@ -155,6 +155,11 @@ def test_library_page_lists_clips_stages_and_failures_escaped(client):
     assert data["status"]["ok"] == 3 and data["status"]["failed"] == 1
     assert data["progress"]["embed"]["done"] == 3 and data["counts"]["shots"] == 9
     assert data["clips"][0]["status"] == "failed" and data["model"]["semantic"] is False
+    # the failed clip's stages will not run: counted as failed, not as pending (an ingest is not still running)
+    assert all(data["progress"][s] == {"done": 3, "pending": 0, "failed": 1} for s in ("probe", "analyze", "embed"))
+    assert {st["status"] for st in data["clips"][0]["stages"].values()} == {"failed"}
+    counts = re.findall(r'<div class="stage-count">(.*?)</div>', page.text)
+    assert counts == ['3/4 · <span class="bad">1 failed</span>'] * 3
 
 
 # -- media ----------------------------------------------------------------------------------------
@@ -375,6 +380,32 @@ def test_new_vectors_are_picked_up_without_a_restart(web_library, tmp_path):
         assert hits[0]["shot_id"] == shot and hits[0]["score"] == pytest.approx(1.0, abs=1e-5)
 
 
+def test_serve_command_binds_to_localhost_and_needs_a_token_elsewhere(web_library, monkeypatch, capsys):
+    import json
+
+    import uvicorn
+
+    runs = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: runs.append((app, kw)))
+    monkeypatch.delenv("DAILIES_WEB_TOKEN", raising=False)
+    assert main(["serve", "--library", str(web_library), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["url"] == "http://localhost:8765/" and out["host"] == "127.0.0.1" and out["port"] == 8765
+    app, kw = runs[-1]
+    assert kw["host"] == "127.0.0.1" and kw["port"] == 8765 and app.state.guard.token is None
+    # another address: a token is generated, printed in the URL, and required by the app
+    assert main(["serve", "--library", str(web_library), "--host", "0.0.0.0", "--port", "9000"]) == 0
+    err = capsys.readouterr().err
+    app, kw = runs[-1]
+    token = app.state.guard.token
+    assert kw["host"] == "0.0.0.0" and token and len(token) >= 24 and f":9000/?token={token}" in err
+    assert "other machines" in err
+    monkeypatch.setenv("DAILIES_WEB_TOKEN", "from-the-env")
+    assert main(["serve", "--library", str(web_library), "--host", "192.168.1.20", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["url"] == "http://192.168.1.20:8765/?token=from-the-env"
+    assert runs[-1][0].state.guard.token == "from-the-env"
+
+
 def test_serve_command_refuses_bad_arguments(tmp_path, capsys):
     assert main(["serve", "--library", str(tmp_path / "nothing")]) == 1
     assert "no Dailies library" in capsys.readouterr().err
@@ -438,7 +469,13 @@ def test_circle_notes_and_pin_reject(client, web_library):
                             params={"next": bad}, follow_redirects=False)
             assert r.headers["location"] == "/selects", bad
         page = client.get("/selects")
-        assert page.status_code == 200 and "Setup" in page.text and "rejected" in page.text
+        assert page.status_code == 200 and "Setup" in page.text
+        assert '<span class="badge failed">rejected</span>' in page.text and "ned<" not in page.text
+        shot_page = client.get(f"/shot/{shot_id}").text
+        assert re.search(r'class="reject on"[^>]*>Rejected</button>', shot_page) and "Rejectned" not in shot_page
+        client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "pin"})
+        assert re.search(r'class="pin on"[^>]*>Pinned</button>', client.get(f"/shot/{shot_id}").text)
+        assert '<span class="badge done">pinned</span>' in client.get("/selects").text
         assert client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "delete"}).status_code == 400
         assert client.post("/clip/424242/override", data={"csrf": token, "action": "pin"}).status_code == 404
         assert client.post(f"/clip/{clip_id}/take", data={"csrf": token}).status_code == 400
@@ -509,6 +546,27 @@ def test_sources_a_browser_cannot_play_are_named_not_played():
     assert playability(None)[0] is False
 
 
+def test_a_source_a_browser_cannot_play_shows_a_still_and_says_why(web_library, tmp_path):
+    import json
+
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    conn = sqlite3.connect(lib / "catalog.sqlite")
+    clip_id, probe = conn.execute("SELECT id, probe_json FROM clips WHERE status = 'ok' ORDER BY id LIMIT 1").fetchone()
+    conn.execute("UPDATE clips SET probe_json = ? WHERE id = ?",
+                 (json.dumps({**json.loads(probe), "codec": "prores", "pix_fmt": "yuv422p10le"}), clip_id))
+    conn.execute("DELETE FROM proxies WHERE clip_id = ?", (clip_id,))
+    conn.commit()
+    shot_id = conn.execute("SELECT id FROM shots WHERE clip_id = ? ORDER BY idx LIMIT 1", (clip_id,)).fetchone()[0]
+    conn.close()
+    with TestClient(create_app(lib, settings()), base_url=BASE) as c:
+        page = c.get(f"/shot/{shot_id}").text
+        assert "<video" not in page and 'class="unplayable"' in page and "/media/keyframe/" in page
+        assert "browsers cannot play prores video" in page and "--proxies h264" in page
+        data = c.get(f"/api/shot/{shot_id}").json()
+        assert data["playable"] is False and data["media_kind"] == "source"
+
+
 def test_morning_report_is_served_with_only_its_own_files(client):
     assert "/report/" in client.get("/library").text
     r = client.get("/report/")
@@ -528,3 +586,179 @@ def test_morning_report_is_served_with_only_its_own_files(client):
     day = client.get("/report/", params={"day": "all"})
     assert day.status_code == 200 and "?day=all" in day.text
     assert client.get("/report/", params={"day": "../x"}).status_code == 400
+
+
+def test_scene_take_and_camera_filters_and_the_card_shows_them(web_library, tmp_path):
+    from pipeline.takes import set_take
+
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    cat = open_catalog(lib)
+    c1 = rows(lib, "SELECT id FROM clips WHERE path LIKE '%A001C001.mov'")[0][0]
+    c3 = rows(lib, "SELECT id FROM clips WHERE path LIKE '%A001C003.mov'")[0][0]
+    set_take(cat, str(c1), scene="012A", take="03", camera="B")
+    set_take(cat, str(c3), scene="7", take="1")
+    cat.close()
+    with TestClient(create_app(lib, settings(results=20)), base_url=BASE) as c:
+        def names(**filters):
+            hits = c.get("/api/search", params={"q": "x", **filters}).json()["hits"]
+            return sorted({h["clip_name"] for h in hits}), len(hits)
+        assert names(scene="12A") == (["A001C001.mov"], 3)
+        assert names(scene="7") == (["A001C003.mov"], 4)
+        assert names(take="3") == (["A001C001.mov"], 3)
+        assert names(take="03") == (["A001C001.mov"], 3)  # typed as on the slate
+        assert names(camera="B") == (["A001C001.mov"], 3)
+        assert names(camera="A") == (["A001C002.mov", "A001C003.mov"], 6)  # camera from the file name
+        assert names(scene="12A", take="1") == ([], 0)
+        page = c.get("/", params={"scene": "12A"})
+        assert page.status_code == 200 and page.text.count('class="card"') == 3
+        assert "Sc 12A" in page.text and "Tk 3" in page.text and "Cam B" in page.text
+        for option in ('<option value="12A" selected>Sc 12A</option>', '<option value="7" >Sc 7</option>'):
+            assert option in page.text  # the scene filter offers the library's scenes
+
+
+def test_selects_export_in_every_format_and_mixed_rates_refused(client, tmp_path):
+    from pipeline.export import read_back
+
+    setups = client.get("/api/selects").json()["setups"]
+    best = [ps[0] for ps in setups.values()]
+    for fmt, suffix in (("otio", ".otio"), ("edl", ".edl"), ("ale", ".ale"), ("fcpxml", ".xml"), ("fcpx", ".fcpxml")):
+        r = client.get(f"/export/selects.{fmt}")
+        assert r.status_code == 200, (fmt, r.text[:300])
+        assert r.headers["content-disposition"] == f'attachment; filename="dailies-selects{suffix}"'
+        (tmp_path / f"s{suffix}").write_bytes(r.content)
+        clips = list(read_back(tmp_path / f"s{suffix}", fmt).find_clips())
+        assert [c.name.split(".")[0] for c in clips] == [p["name"].split(".")[0] for p in best], fmt
+    # all three takes of the one setup: three frame rates, which an EDL cannot hold
+    r = client.get("/export/selects.edl", params={"per_setup": 3})
+    assert r.status_code == 400 and "one frame rate" in r.text
+    assert client.get("/export/selects.otio", params={"per_setup": 3}).status_code == 200
+    assert client.get("/export/selects.otio", params={"per_setup": 0}).status_code == 400
+    assert client.get("/export/selects.mov").status_code == 400
+
+
+def test_search_export_fcpx(client, tmp_path):
+    from pipeline.export import read_back
+
+    params = {"q": "a wide shot", "clip": "C002"}
+    r = client.get("/export/search.fcpx", params=params)
+    assert r.status_code == 200 and r.headers["content-disposition"] == 'attachment; filename="dailies-search.fcpxml"'
+    (tmp_path / "x.fcpxml").write_bytes(r.content)
+    assert len(list(read_back(tmp_path / "x.fcpxml", "fcpx").find_clips())) == 2
+
+
+def test_report_redirect_favicon_and_static_files(client):
+    r = client.get("/report", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/report/"
+    r = client.get("/report", params={"day": "all"}, follow_redirects=False)
+    assert r.headers["location"] == "/report/?day=all"
+    assert client.get("/report", params={"day": "<x>"}).status_code == 400
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    for name, kind in (("app.css", "text/css"), ("app.js", "javascript"), ("player.js", "javascript")):
+        r = client.get(f"/static/{name}")
+        assert r.status_code == 200 and kind in r.headers["content-type"], name
+    for listing in ("/static", "/static/", "/report/img", "/report/img/", "/media/clip/", "/media/keyframe"):
+        r = client.get(listing)
+        assert r.status_code in (400, 404, 405), listing
+        assert "player.js" not in r.text and "report.json" not in r.text and "Index of" not in r.text  # no listing
+
+
+def test_a_lan_server_still_needs_the_csrf_token(web_library):
+    app = create_app(web_library, settings(), host="0.0.0.0", token="s3cret-token")
+    auth = {"authorization": "Bearer s3cret-token"}
+    with TestClient(app, base_url="http://192.168.1.20:8765") as c:
+        token = re.search(r'name="csrf-token" content="([^"]+)"', c.get("/", headers=auth).text).group(1)
+        shot_id = rows(web_library, "SELECT id FROM shots ORDER BY id LIMIT 1")[0][0]
+        url = f"/shot/{shot_id}/tags"
+        assert c.post(url, data={"tag": "lan"}).status_code == 401  # no access token
+        assert c.post(url, data={"tag": "lan"}, headers=auth).status_code == 403  # no CSRF token
+        assert c.post(url, data={"tag": "lan", "csrf": token}, headers={**auth, "origin": "http://evil.example"}
+                      ).status_code == 403
+        r = c.post(url, data={"tag": "lan", "csrf": token}, headers={**auth, "origin": "http://192.168.1.20:8765"},
+                   follow_redirects=False)
+        assert r.status_code == 303
+        assert c.post(f"{url}/remove", data={"tag": "lan", "csrf": token}, headers=auth,
+                      follow_redirects=False).status_code == 303
+
+
+def test_exports_page_offers_the_current_search_and_the_selects(client):
+    empty = client.get("/exports")
+    assert empty.status_code == 200 and "No search yet" in empty.text
+    assert empty.text.count('href="/export/selects.') == 5 and 'href="/export/search.' not in empty.text
+    params = {"q": XSS, "clip": "C001", "scene": "", "per_setup": 2}
+    page = client.get("/exports", params=params)
+    assert page.status_code == 200 and XSS not in page.text and "&lt;script&gt;" in page.text
+    links = re.findall(r'href="(/export/[^"]+)"', page.text)
+    search_links = [x.replace("&amp;", "&") for x in links if x.startswith("/export/search.")]
+    assert [x.split("?")[0] for x in search_links] == [f"/export/search.{f}" for f in ("edl", "ale", "fcpxml", "fcpx", "otio")]
+    assert "<b>3</b> shots" in page.text  # the three shots of C001, as on the search page
+    for url in search_links + [x.replace("&amp;", "&") for x in links if x.startswith("/export/selects.")]:
+        r = client.get(url)
+        assert r.status_code in (200, 400), url  # 400: a mix of frame rates that EDL/ALE/FCPX cannot hold
+        assert r.status_code == 200 or "one frame rate" in r.text, url
+    assert "/export/selects.otio?per_setup=2" in links
+    assert "<b>2</b> takes from 1 setup" in page.text
+    assert '<option value="4" selected>' in client.get("/exports", params={"per_setup": 4}).text
+    assert client.get("/exports", params={"selects_scene": "../x"}).status_code == 400
+    assert client.get("/exports", params={"per_setup": 0}).status_code == 400
+    assert "All exports" in client.get("/", params={"q": "x"}).text and "All exports" in client.get("/selects").text
+
+
+# -- every route has a test ------------------------------------------------------------------------
+# (method, path) of every route of the app -> the tests of this module that exercise it
+ROUTE_TESTS = {
+    ("GET", "/"): ["test_browse_lists_shots_in_clip_order_and_pages", "test_query_text_is_escaped_everywhere",
+                   "test_filters_narrow_before_ranking", "test_scene_take_and_camera_filters_and_the_card_shows_them"],
+    ("GET", "/api/search"): ["test_text_search_page_warns_that_random_tiny_is_not_semantic",
+                             "test_more_like_this_finds_the_keyframes_own_shot_first",
+                             "test_long_or_malformed_parameters_are_refused"],
+    ("POST", "/search/image"): ["test_image_upload_searches_and_holds_only_a_reencoded_thumbnail",
+                                "test_non_images_are_refused", "test_gif_and_oversized_images_are_refused",
+                                "test_oversized_uploads_are_refused_before_they_are_read"],
+    ("GET", "/media/query/{key}"): ["test_image_upload_searches_and_holds_only_a_reencoded_thumbnail"],
+    ("GET", "/shot/{shot_id}"): ["test_shot_page_has_player_at_in_point_filmstrip_and_neighbours",
+                                 "test_a_source_a_browser_cannot_play_shows_a_still_and_says_why"],
+    ("GET", "/clip/{clip_id}"): ["test_clip_link_opens_its_first_shot"],
+    ("GET", "/api/shot/{shot_id}"): ["test_shot_page_has_player_at_in_point_filmstrip_and_neighbours"],
+    ("POST", "/shot/{shot_id}/tags"): ["test_tags_are_added_escaped_filtered_and_removed",
+                                       "test_a_lan_server_still_needs_the_csrf_token"],
+    ("POST", "/shot/{shot_id}/tags/remove"): ["test_tags_are_added_escaped_filtered_and_removed"],
+    ("POST", "/clip/{clip_id}/take"): ["test_circle_notes_and_pin_reject"],
+    ("POST", "/clip/{clip_id}/override"): ["test_circle_notes_and_pin_reject"],
+    ("GET", "/selects"): ["test_circle_notes_and_pin_reject"],
+    ("GET", "/api/selects"): ["test_circle_notes_and_pin_reject", "test_selects_export"],
+    ("GET", "/export/search.{fmt}"): ["test_search_results_export_and_reimport", "test_search_export_fcpx"],
+    ("GET", "/export/selects.{fmt}"): ["test_selects_export", "test_selects_export_in_every_format_and_mixed_rates_refused"],
+    ("GET", "/exports"): ["test_exports_page_offers_the_current_search_and_the_selects"],
+    ("GET", "/library"): ["test_library_page_lists_clips_stages_and_failures_escaped"],
+    ("GET", "/api/library"): ["test_library_page_lists_clips_stages_and_failures_escaped"],
+    ("GET", "/report"): ["test_report_redirect_favicon_and_static_files"],
+    ("GET", "/report/"): ["test_morning_report_is_served_with_only_its_own_files"],
+    ("GET", "/report/{name:path}"): ["test_morning_report_is_served_with_only_its_own_files"],
+    ("GET", "/media/keyframe/{keyframe_id}"): ["test_keyframes_are_served_by_id_only",
+                                                "test_a_tampered_catalog_path_cannot_escape_the_library"],
+    ("GET", "/media/clip/{clip_id}"): ["test_clip_video_is_the_h264_proxy_with_range_requests",
+                                       "test_without_a_usable_proxy_the_source_is_served"],
+    ("GET", "/favicon.ico"): ["test_report_redirect_favicon_and_static_files"],
+    ("MOUNT", "/static"): ["test_report_redirect_favicon_and_static_files", "test_keyframes_are_served_by_id_only"],
+}
+
+
+def app_routes(routes):
+    for r in routes:
+        if hasattr(r, "original_router"):  # FastAPI's included router
+            yield from app_routes(r.original_router.routes)
+        elif hasattr(r, "methods") and r.methods:
+            yield from ((m, r.path) for m in r.methods if m != "HEAD")
+        else:
+            yield "MOUNT", r.path
+
+
+def test_every_route_of_the_app_has_a_test(app):
+    routes = set(app_routes(app.routes))
+    assert len(routes) >= 20
+    assert routes - ROUTE_TESTS.keys() == set(), "routes without a test: add them to ROUTE_TESTS with their tests"
+    assert ROUTE_TESTS.keys() - routes == set(), "ROUTE_TESTS names routes the app no longer has"
+    missing = {name for names in ROUTE_TESTS.values() for name in names if not callable(globals().get(name))}
+    assert missing == set()

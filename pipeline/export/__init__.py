@@ -67,15 +67,22 @@ def export_file(items: list[ExportItem], path: str | Path, fmt: str | None = Non
 
 
 def read_back(path: str | Path, fmt: str | None = None, rate: float | None = None):
-    """Re-import an export through OTIO's adapter for its format (the relink check)."""
+    """Import an export (or an NLE's file of the same format) through OTIO's adapter: the relink check.
+
+    A file the adapter cannot read raises UsageError naming it (OTIO's EDL reader raises its own parse
+    error or a bare ValueError, depending on where a line goes wrong)."""
     import opentimelineio as otio
 
     fmt = format_for(fmt, path)
     adapter = EXPORTERS[fmt][2]
     kwargs = {"rate": rate} if adapter == "cmx_3600" and rate else {}
-    if adapter == "fcpx_xml":  # the adapter's reader truncates 23.976 to 23 fps; see fcpx_read
-        from .fcpx_read import exact_rates
+    try:
+        if adapter == "fcpx_xml":  # the adapter's reader truncates 23.976 to 23 fps; see fcpx_read
+            from .fcpx_read import exact_rates
 
-        with exact_rates():
-            return otio.adapters.read_from_file(str(path), adapter_name=adapter)
-    return otio.adapters.read_from_file(str(path), adapter_name=adapter, **kwargs)
+            with exact_rates():
+                return otio.adapters.read_from_file(str(path), adapter_name=adapter)
+        return otio.adapters.read_from_file(str(path), adapter_name=adapter, **kwargs)
+    except (otio.exceptions.OTIOError, ValueError, SyntaxError) as exc:  # SyntaxError: XML ParseError
+        raise UsageError(f"{path}: not an {fmt.upper()} file OTIO can read ({exc}); check that it was written "
+                         f"completely, or export it again") from None

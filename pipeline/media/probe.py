@@ -10,7 +10,7 @@ from pathlib import Path
 import ffmpeg
 
 from ..errors import FFmpegFailed, MediaError, NotVideo
-from .ffmpeg import ffprobe_bin
+from .ffmpeg import ffprobe_bin, safe_input
 
 # Image codecs that ffprobe reports as a "video" stream of one picture (stills, cover art).
 _STILL_CODECS = {"png", "mjpeg", "bmp", "gif", "tiff", "webp", "jpeg2000", "ppm", "pgm", "pam", "exr", "dpx"}
@@ -208,7 +208,7 @@ def probe(path: str | os.PathLike) -> MediaInfo:
         raise MediaError(p, "file is empty (0 bytes); the copy from the card probably failed -- copy it again")
     cmd = ffprobe_bin()
     try:
-        data = ffmpeg.probe(os.fspath(p.resolve()), cmd=cmd, v="error")
+        data = ffmpeg.probe(safe_input(p.resolve()), cmd=cmd, v="error")
     except ffmpeg.Error as exc:
         stderr = (exc.stderr or b"").decode(errors="replace")
         if "moov atom not found" in stderr and _starts_like_quicktime(p):

@@ -77,7 +77,8 @@ def render(data: dict) -> str:
     out.append("</table>")
     if data["skipped"]:
         out.append(f"<details><summary>{len(data['skipped'])} file(s) skipped (not video)</summary><ul>")
-        out += [f"<li class=mono>{_e(s['path'])}</li>" for s in data["skipped"]]
+        out += [f"<li><span class=mono>{_e(s['path'])}</span><br><small>{_e(s['message'] or '')}</small></li>"
+                for s in data["skipped"]]
         out.append("</ul></details>")
     out.append("</body></html>\n")
     return "\n".join(out)

@@ -105,5 +105,6 @@ def create_app(library: str | Path, settings: Settings, host: str = "127.0.0.1",
 def render(request: Request, template: str, context: dict, status: int = 200) -> HTMLResponse:
     """Render a page with what every page needs (CSRF token, library path, active tab)."""
     app = request.app
-    base = {"request": request, "csrf": app.state.guard.csrf, "library": str(app.state.dailies.root)}
+    base = {"request": request, "csrf": app.state.guard.csrf, "library": str(app.state.dailies.root),
+            "page": template.removesuffix(".html")}
     return app.state.templates.TemplateResponse(request, template, {**base, **context}, status_code=status)

@@ -1,5 +1,8 @@
 """Downloads for the NLE: the current search results or the proposed selects as OTIO, EDL, ALE,
-FCP 7 XML or FCP X XML (`pipeline.export`: every format carries clip name, reel and source TC)."""
+FCP 7 XML or FCP X XML (`pipeline.export`: every format carries clip name, reel and source TC).
+
+`/exports` is the page that offers both (the search page and the selects page link their own
+results here and carry direct buttons too); `/export/...` are the downloads themselves."""
 
 from __future__ import annotations
 
@@ -11,12 +14,20 @@ from fastapi.responses import Response
 from ...errors import UsageError
 from ...export import EXPORTERS, export_bytes
 from ...export.items import items_from_hits, items_from_selects
+from ..app import render
 from ..searching import run_query
 from .search import Filters, ImageKey, Like, Page, Text, make_query
 from .selects import Scene, proposals
 
 router = APIRouter()
 Format = Annotated[str, P(pattern="^(" + "|".join(EXPORTERS) + ")$")]
+FORMATS = [  # (format, button label, what the NLE does with it)
+    ("edl", "EDL", "CMX 3600 edit decision list: Avid, Resolve, Premiere (one frame rate per file)"),
+    ("ale", "ALE", "Avid Log Exchange: a bin of clips with their metadata (one frame rate per file)"),
+    ("fcpxml", "FCP XML", "Final Cut Pro 7 XML: Premiere, Resolve"),
+    ("fcpx", "FCPX", "Final Cut Pro X XML (one frame rate per file)"),
+    ("otio", "OTIO", "OpenTimelineIO: Resolve, Hiero, scripts"),
+]
 MEDIA_TYPES = {"otio": "application/json", "edl": "text/plain", "ale": "text/plain", "fcpxml": "application/xml",
                "fcpx": "application/xml"}
 
@@ -52,3 +63,20 @@ def export_selects(request: Request, fmt: Format, scene: Scene = "",
     setups = proposals(request, scene)
     items = items_from_selects(request.app.state.dailies.reader(), setups, per_setup)
     return _download(items, fmt, "dailies-selects" + (f"-sc{scene}" if scene else ""), "Dailies selects")
+
+
+@router.get("/exports")
+def exports_page(request: Request, f: Annotated[Filters, Q()], q: Text = "", image: ImageKey = "", like: Like = None,
+                 page: Page = 1, selects_scene: Scene = "", per_setup: Annotated[int, Q(ge=1, le=20)] = 1):
+    """Downloads of the current search (the search parameters of `/`) and of the selects (`selects_scene`:
+    its own name, so that a search's scene filter and the selects' scene can differ)."""
+    scene = selects_scene
+    state = request.app.state.dailies
+    query = make_query(q, image, like, f, page)
+    results = run_query(state, query) if query.kind != "browse" else None
+    setups = proposals(request, scene)
+    return render(request, "exports.html", {
+        "tab": "exports", "query": query, "r": results, "formats": FORMATS, "scene": scene, "per_setup": per_setup,
+        "selects_params": {k: v for k, v in (("scene", scene), ("per_setup", per_setup)) if v and (k, v) != ("per_setup", 1)},
+        "scenes": state.reader().filter_choices()["scenes"], "n_setups": len(setups),
+        "n_takes": len(items_from_selects(state.reader(), setups, per_setup))})

@@ -32,6 +32,9 @@ def library_data(request: Request) -> dict:
             continue
         for s in STAGES:
             st = stages.get(s, {}).get("status", "pending")
+            if st != "done" and c["status"] == "failed":  # the clip failed: this stage will not run, it is not pending
+                st = "failed"
+                stages[s] = {**stages.get(s, {"detail": c["error"], "seconds": None, "finished_at": None}), "status": st}
             progress[s][st if st in progress[s] else "pending"] += 1
         clips.append({"id": c["id"], "path": c["path"], "name": Path(c["path"]).name, "status": c["status"],
                       "error": c["error"], "shots": c["shot_count"], "first_shot": c["first_shot_id"],

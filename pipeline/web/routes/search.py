@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from ...errors import UsageError
+from ...takes import normalize_take
 from ..app import render
 from ..searching import Query, read_query_image, run_query
 
@@ -32,7 +33,7 @@ class Filters(BaseModel):
 
 def make_query(q: str, image: str, like: int | None, f: Filters, page: int) -> Query:
     return Query(text=q.strip(), image=image, like=like, day=f.day, reel=f.reel, clip=f.clip.strip(), scene=f.scene,
-                 take=f.take, camera=f.camera, tag=f.tag, circled=f.circled, page=page)
+                 take=normalize_take(f.take), camera=f.camera, tag=f.tag, circled=f.circled, page=page)
 
 
 Text = Annotated[str, Q(max_length=MAX_QUERY)]
