@@ -70,6 +70,17 @@ def test_changed_setting_redoes_exactly_what_depends_on_it(footage, tmp_path, ca
     assert conn.execute("SELECT count(*) FROM vectors").fetchone()[0] == conn.execute("SELECT count(*) FROM keyframes").fetchone()[0]
     stamp = json.loads(next((lib / "index").glob("*.json")).read_text())
     assert stamp["count"] == conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
+    # search ranks shots, each by its best keyframe: a shot's second keyframe finds that shot first,
+    # with that keyframe, and a long list names every shot once
+    shot_id, frame, thumb = conn.execute(
+        "SELECT k.shot_id, k.frame, k.thumb FROM keyframes k WHERE k.shot_id IN (SELECT shot_id FROM keyframes"
+        " GROUP BY shot_id HAVING count(*) > 1) ORDER BY k.shot_id, k.frame LIMIT 1 OFFSET 1").fetchone()
+    code, out, _ = run(capsys, "search", "--image", str(lib / thumb), "--library", str(lib), "--limit", "100", "--json")
+    hits = json.loads(out)["hits"]
+    assert code == 0 and (hits[0]["shot_id"], hits[0]["keyframe"]) == (shot_id, frame)
+    assert hits[0]["thumbnail"] == str(lib / thumb) and hits[0]["score"] == pytest.approx(1.0, abs=1e-3)
+    assert sorted(h["shot_id"] for h in hits) == [r[0] for r in conn.execute("SELECT id FROM shots ORDER BY id")]
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
     # a setting no stage depends on changes nothing
     (lib / "dailies.toml").write_text("[keyframes]\nseconds_per_keyframe = 1.0\n[search]\nlimit = 3\n")
     code, out, _ = run(capsys, "ingest", str(footage), "--library", str(lib), "--model", "random-tiny", "--json")
