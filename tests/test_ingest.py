@@ -199,3 +199,27 @@ def test_index_rebuilt_from_stored_vectors_by_the_cli(library, capsys):
     thumb = conn.execute("SELECT thumb FROM keyframes ORDER BY id LIMIT 1").fetchone()[0]
     code, out, _ = run(capsys, "search", "--image", str(library / thumb), "--library", str(library), "--json")
     assert code == 0 and json.loads(out)["hits"][0]["score"] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_work_is_keyed_by_content_not_by_file_time(footage, tmp_path, capsys):
+    """A touched file is read and hashed again, nothing else; a file whose content changed is redone."""
+    import os
+    import shutil
+
+    from pipeline.media.synth import make_cuts_clip
+
+    card = tmp_path / "card"
+    card.mkdir()
+    clip = card / "A001C001.mov"
+    shutil.copy(footage / "A001C001.mov", clip)
+    lib = str(tmp_path / "lib")
+    assert main(["ingest", str(card), "--library", lib, "--model", "random-tiny", "--no-mhl", "--json"]) == 0
+    capsys.readouterr()
+    st = clip.stat()
+    os.utime(clip, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    code, out, _ = run(capsys, "ingest", str(card), "--library", lib, "--model", "random-tiny", "--no-mhl", "--json")
+    assert code == 0 and json.loads(out)["files"][0]["ran"] == ["hash"]
+    make_cuts_clip(clip, [30, 30], "25")  # same name, new content
+    code, out, _ = run(capsys, "ingest", str(card), "--library", lib, "--model", "random-tiny", "--no-mhl", "--json")
+    f = json.loads(out)["files"][0]
+    assert code == 0 and f["ran"] == ["hash", "probe", "analyze", "embed"] and f["shots"] == 2
