@@ -60,6 +60,19 @@ def _tty(args) -> bool:
     return not args.json and sys.stderr.isatty()
 
 
+@contextlib.contextmanager
+def _frame_bar(args, info):
+    """A progress callback (frame index) drawing a bar on a terminal; None without one or with --json."""
+    if not _tty(args):
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=info.frame_count or None, desc=Path(info.path).name[:24], unit="frame", file=sys.stderr,
+              leave=False) as bar:
+        yield lambda index: bar.update(index + 1 - bar.n)
+
+
 # -- commands ------------------------------------------------------------------------------
 
 def cmd_ingest(args) -> int:
@@ -79,7 +92,8 @@ def cmd_shots(args) -> int:
         raise UsageError(f"{args.file} is a folder: `dailies shots` takes one file (`dailies ingest` takes folders)")
     settings = _settings(args).replace("shots", detector=args.detector, threshold=args.threshold)
     info = probe(args.file)
-    result = analyze_file(info, settings, with_keyframes=False)
+    with _frame_bar(args, info) as progress:
+        result = analyze_file(info, settings, with_keyframes=False, progress=progress)
     for w in check_complete(result, settings.reliability.min_decoded_fraction):  # a truncated file is an error
         print(f"warning: {info.path}: {w}", file=sys.stderr)
     data = result.shots_json()

@@ -177,3 +177,13 @@ def test_a_closed_pipe_is_no_traceback(one_clip, tmp_path):
     os.close(w)
     assert p.returncode == 1
     assert "Traceback" not in p.stderr and "output cut short" in p.stderr
+
+
+def test_shots_draws_a_frame_bar_on_a_terminal_only(one_clip):
+    clip = str(one_clip / "B001C001.mov")
+    code, out, err = _dailies(["shots", clip], terminal=True)
+    assert code == 0 and "B001C001.mov:" in err and "frame/s" in err and "2 shot(s)" in out
+    code, out, err = _dailies(["shots", clip, "--json"], terminal=True)
+    assert code == 0 and "frame" not in err and json.loads(out)["cuts"] == [20]
+    code, out, err = _dailies(["shots", clip], terminal=False)
+    assert code == 0 and "frame/s" not in err and "\r" not in err
