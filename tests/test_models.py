@@ -112,3 +112,20 @@ def test_local_checkpoint_file_is_loaded_through_open_clip(tmp_path):
     ckpt.unlink()  # the file went away: a clear error naming it, at once
     with pytest.raises(WeightsUnavailable, match="tiny-checkpoint.bin not found"):
         OpenClipEmbedder(preset, device="cpu").load()
+
+
+def test_download_allowed_without_hub_offline_flag_checks_the_hub_first(monkeypatch):
+    """HF_HUB_OFFLINE unset and the hub unreachable (here: a closed port on 127.0.0.1): no retries."""
+    import socket
+
+    import models.clip as clip
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(clip, "HUB_HOST", ("127.0.0.1", port))
+    t0 = time.monotonic()
+    with pytest.raises(WeightsUnavailable, match="cannot be reached.*dailies models fetch vit-b-32"):
+        OpenClipEmbedder(load_preset("vit-b-32"), device="cpu", allow_download=True).load()
+    assert time.monotonic() - t0 < 5
