@@ -340,7 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dailies: interrupted; finished work is kept, run the same command again to resume", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # `dailies ... | head`: the reader left; no traceback, and none at exit either
+    except BrokenPipeError:  # `dailies ... | head`: the reader left (no child's stdin is written to, so it is
+        # stdout); no traceback, and none at exit either
         with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print("dailies: output cut short: the program reading it closed the pipe", file=sys.stderr)
