@@ -73,6 +73,8 @@ def analyze_frames(
                 collector.cut(boundary)
         if progress and frame.index % 50 == 0:
             progress(frame.index)
+    if progress and times:
+        progress(len(times))  # every frame read: the file's bar ends full
     for boundary in detector.finish():
         if collector:
             collector.cut(boundary)

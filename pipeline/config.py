@@ -179,6 +179,15 @@ class BatchSettings:
 
 
 @dataclass(frozen=True)
+class ReportSettings:
+    day_start_hour: int = 12
+
+    def __post_init__(self):
+        if not 0 <= self.day_start_hour <= 23:
+            raise ConfigError(f"report.day_start_hour must be 0..23 (an hour of local time), not {self.day_start_hour}")
+
+
+@dataclass(frozen=True)
 class RaySettings:
     address: str = ""
     local_cpus: int = 0
@@ -240,6 +249,7 @@ class Settings:
     verify: VerifySettings = field(default_factory=VerifySettings)
     proxies: ProxySettings = field(default_factory=ProxySettings)
     batch: BatchSettings = field(default_factory=BatchSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
     index: IndexSettings = field(default_factory=IndexSettings)
     ray: RaySettings = field(default_factory=RaySettings)
     takes: TakeSettings = field(default_factory=TakeSettings)

@@ -168,7 +168,8 @@ def cmd_ingest(args, library: Path, load_settings) -> int:
             def run(paths):
                 r = once(paths)
                 reports.append(r)
-                _print_summary(args, r, preset, catalog.root, json_out=False)
+                # --json: one line of JSON per batch (JSON Lines), flushed, so a script can follow the watch
+                _print_summary(args, r, preset, catalog.root, json_out=args.json, one_line=True)
 
             print(f"watching {', '.join(args.paths)} every {settings.batch.watch_interval:.0f}s; Ctrl-C ends",
                   file=sys.stderr)
@@ -181,7 +182,7 @@ def cmd_ingest(args, library: Path, load_settings) -> int:
     return _print_summary(args, report, preset, catalog.root, json_out=args.json)
 
 
-def _print_summary(args, report, preset, root, json_out: bool) -> int:
+def _print_summary(args, report, preset, root, json_out: bool, one_line: bool = False) -> int:
     import json
 
     from .search import NOT_SEMANTIC
@@ -190,8 +191,9 @@ def _print_summary(args, report, preset, root, json_out: bool) -> int:
     if preset and not preset.semantic:
         data["warning"] = NOT_SEMANTIC.format(name=preset.name)
     if json_out:
-        json.dump(data, sys.stdout, indent=2, default=str)
+        json.dump(data, sys.stdout, indent=None if one_line else 2, default=str)
         sys.stdout.write("\n")
+        sys.stdout.flush()
         return report.exit_code
     s = data["summary"]
     lines = [f"{s['ok']} clip(s) ingested, {s['failed']} failed, {s['skipped']} skipped (not video, -v lists them); "
@@ -213,5 +215,5 @@ def _print_summary(args, report, preset, root, json_out: bool) -> int:
         lines.append(f"warning: {data['warning']}")
     if report.log_path:
         lines.append(f"log: {report.log_path}")
-    print("\n".join(lines))
+    print("\n".join(lines), flush=True)
     return report.exit_code

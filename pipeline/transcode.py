@@ -230,7 +230,8 @@ def finish(temp: Path, final: Path, expected_frames: int, start_tc: str | None, 
         if reel and check.reel != reel:
             problems.append(f"reel {check.reel!r}, the source has {reel!r}")
         if problems:
-            raise MediaError(final, "proxy does not match its source (" + "; ".join(problems) + "); it was not kept")
+            raise MediaError(final, "proxy does not match its source (" + "; ".join(problems) + "); it was not kept -- "
+                             "run the ingest again to redo it; if it fails again, check the source file")
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

@@ -1,7 +1,7 @@
 """Verification of camera cards: checksums read with the source, and ASC MHL manifests per card.
 
 - Every source file is hashed while it is read (hashing.hash_many: xxh64, and md5 on request, plus
-  whatever the card's MHL uses) -- one read per file.
+  whatever the card's MHL uses) -- every digest from one read of the file, before the decode.
 - A card (a folder given to ingest, or any folder below it that carries an `ascmhl/` history) that
   already has an MHL is verified against it first: `read_history` parses its generations and
   `compare` says, per file, verified / mismatch / new, and lists the files the MHL has that are gone.

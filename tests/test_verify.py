@@ -108,3 +108,20 @@ def test_bit_rot_with_unchanged_mtime_needs_reverify_and_missing_files_are_loud(
     code, out, err = ingest(capsys, card, lib, "--hash", "md5")
     assert code == 1
     assert "MHL MISMATCH" in err and "missing" in err and "A002C003_220315_R2CD.mov" in err
+    # ... and in the catalog and at the top of the morning report
+    from pipeline.catalog import open_catalog
+
+    catalog = open_catalog(lib, create=False)
+    try:
+        (row,) = [c for c in catalog.cards() if c["path"] == str(card)]
+        assert row["mhl_status"] in ("missing", "mismatch") and "A002C003_220315_R2CD.mov" in row["missing_json"]
+    finally:
+        catalog.close()
+    report = tmp_path / "report"
+    capsys.readouterr()
+    assert main(["report", "--library", str(lib), "--out", str(report), "--day", "all"]) == 1
+    data = json.loads((report / "report.json").read_text())
+    assert any(f.get("card") == str(card) and "missing" in f["message"] and "A002C003_220315_R2CD.mov" in f["message"]
+               for f in data["failures"])
+    html = (report / "report.html").read_text()
+    assert html.index("A002C003_220315_R2CD.mov") < html.index("<h2>Totals")

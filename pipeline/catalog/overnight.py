@@ -71,16 +71,18 @@ class OvernightQueries:
         return self.conn.execute("SELECT * FROM batch_runs ORDER BY id").fetchall()
 
     # -- report ----------------------------------------------------------------------------
-    def clip_days(self) -> list[str]:
-        """Days (UTC, YYYY-MM-DD) on which clips were first catalogued, newest first."""
-        rows = self.conn.execute("SELECT DISTINCT substr(added_at, 1, 10) FROM clips ORDER BY 1 DESC").fetchall()
-        return [r[0] for r in rows]
+    def clip_days(self, day_start_hour: int = 0) -> list[str]:
+        """Dailies days (YYYY-MM-DD, local time) on which clips were first catalogued, newest first; a day
+        runs from `day_start_hour` on that date to the same hour the next day."""
+        rows = self.conn.execute("SELECT DISTINCT date(added_at, 'localtime', ?) FROM clips ORDER BY 1 DESC",
+                                 (_shift(day_start_hour),)).fetchall()
+        return [r[0] for r in rows if r[0]]
 
-    def clips_of_day(self, day: str | None) -> list[sqlite3.Row]:
+    def clips_of_day(self, day: str | None, day_start_hour: int = 0) -> list[sqlite3.Row]:
         if day is None:
             return self.conn.execute("SELECT * FROM clips ORDER BY path").fetchall()
-        return self.conn.execute("SELECT * FROM clips WHERE substr(added_at, 1, 10) = ? ORDER BY path",
-                                 (day,)).fetchall()
+        return self.conn.execute("SELECT * FROM clips WHERE date(added_at, 'localtime', ?) = ? ORDER BY path",
+                                 (_shift(day_start_hour), day)).fetchall()
 
     def report_keyframes(self, clip_id: int) -> list[sqlite3.Row]:
         return self.conn.execute(
@@ -91,3 +93,8 @@ class OvernightQueries:
         marks = ",".join("?" * len(levels))
         return self.conn.execute(
             f"SELECT * FROM events WHERE level IN ({marks}) AND at >= ? ORDER BY id", (*levels, since or "")).fetchall()
+
+
+def _shift(day_start_hour: int) -> str:
+    """SQLite date modifier that moves a local time back to the start of its dailies day."""
+    return f"-{int(day_start_hour)} hours"

@@ -6,6 +6,7 @@ import json
 import shutil
 from collections import Counter
 from datetime import datetime, timezone
+from fractions import Fraction
 from pathlib import Path
 
 from ..catalog import Catalog
@@ -22,16 +23,24 @@ def _pick(kfs: list, n: int) -> list:
     return [kfs[round(i * (len(kfs) - 1) / (n - 1))] for i in range(n)]
 
 
-def build_report(catalog: Catalog, out: Path, day: str | None, font: str) -> dict:
+def _seconds(c: dict) -> float:
+    """A clip's length unrounded (frames / rate), so the total is not a sum of rounded durations."""
+    if c["frame_count"] and c["fps"]:
+        return c["frame_count"] / float(Fraction(c["fps"]))
+    return c["duration"] or 0.0
+
+
+def build_report(catalog: Catalog, out: Path, day: str | None, font: str, day_start_hour: int = 0) -> dict:
     """Write the report into `out`; return its data (what report.json holds)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    day, clips = day_records(catalog, day)
+    day, clips = day_records(catalog, day, day_start_hour)
     cards = card_records(catalog, {c["mhl"]["card"] for c in clips if c["mhl"]["card"]})
     failures, warnings = [], []
     for c in clips:
         if c["status"] == "failed":
-            failures.append({"clip": c["path"], "message": c["error"]})
+            # the error names the file already; the report shows the path beside it
+            failures.append({"clip": c["path"], "message": (c["error"] or "").removeprefix(f"{c['path']}: ")})
         warnings += [{"clip": c["path"], "message": w} for w in c["warnings"]]  # damaged frames, headers
         if c["mhl"]["status"] == "mismatch":
             warnings.append({"clip": c["path"], "message": f"MHL MISMATCH: {c['mhl']['detail']}"})
@@ -53,7 +62,7 @@ def build_report(catalog: Catalog, out: Path, day: str | None, font: str) -> dic
     totals = {
         "clips": len(clips), "ok": len(ok), "failed": sum(c["status"] == "failed" for c in clips),
         "skipped": sum(c["status"] == "skipped" for c in clips),
-        "duration_seconds": round(sum(c["duration"] or 0 for c in ok), 3),
+        "duration_seconds": round(sum(_seconds(c) for c in ok), 3),
         "shots": sum(c["shots"] for c in ok),
         "proxies": sum(len(c["proxies"]) for c in ok),
         "bytes_proxies": sum(p["bytes"] for c in ok for p in c["proxies"]),

@@ -63,13 +63,13 @@ def clip_record(catalog: Catalog, row) -> dict:
     }
 
 
-def day_records(catalog: Catalog, day: str | None) -> tuple[str | None, list[dict]]:
-    """(day, records): `day` 'YYYY-MM-DD' (UTC day the clips were first catalogued), None = the latest day,
-    'all' = every clip."""
+def day_records(catalog: Catalog, day: str | None, day_start_hour: int = 0) -> tuple[str | None, list[dict]]:
+    """(day, records): `day` 'YYYY-MM-DD' (the dailies day, local time, starting at `day_start_hour`, on which
+    the clips were first catalogued), None = the latest day, 'all' = every clip."""
     if day is None:
-        days = catalog.clip_days()
+        days = catalog.clip_days(day_start_hour)
         day = days[0] if days else None
-    rows = catalog.clips_of_day(None if day == "all" else day)
+    rows = catalog.clips_of_day(None if day == "all" else day, day_start_hour)
     return day, [clip_record(catalog, r) for r in rows]
 
 
