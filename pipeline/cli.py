@@ -7,6 +7,7 @@ Set DAILIES_DEBUG=1 to see tracebacks.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -59,6 +60,19 @@ def _tty(args) -> bool:
     return not args.json and sys.stderr.isatty()
 
 
+@contextlib.contextmanager
+def _frame_bar(args, info):
+    """A progress callback (frame index) drawing a bar on a terminal; None without one or with --json."""
+    if not _tty(args):
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=info.frame_count or None, desc=Path(info.path).name[:24], unit="frame", file=sys.stderr,
+              leave=False) as bar:
+        yield lambda index: bar.update(index + 1 - bar.n)
+
+
 # -- commands ------------------------------------------------------------------------------
 
 def cmd_ingest(args) -> int:
@@ -74,9 +88,12 @@ def cmd_shots(args) -> int:
     from .analyze import analyze_file, check_complete
     from .media.probe import probe
 
+    if Path(args.file).is_dir():
+        raise UsageError(f"{args.file} is a folder: `dailies shots` takes one file (`dailies ingest` takes folders)")
     settings = _settings(args).replace("shots", detector=args.detector, threshold=args.threshold)
     info = probe(args.file)
-    result = analyze_file(info, settings, with_keyframes=False)
+    with _frame_bar(args, info) as progress:
+        result = analyze_file(info, settings, with_keyframes=False, progress=progress)
     for w in check_complete(result, settings.reliability.min_decoded_fraction):  # a truncated file is an error
         print(f"warning: {info.path}: {w}", file=sys.stderr)
     data = result.shots_json()
@@ -100,6 +117,8 @@ def cmd_search(args) -> int:
 
     if (args.query is None) == (args.image is None):
         raise UsageError("give a text query or --image FILE (one of the two)")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit {args.limit}: give the number of shots to list (1 or more)")
     settings = _settings(args)
     catalog = open_catalog(_library(args), create=False)
     try:
@@ -124,6 +143,18 @@ def cmd_search(args) -> int:
     return 0
 
 
+def _model_note(catalog, model_id: str | None) -> dict:
+    """`semantic` (and a `warning` when false) for the library's model; {} when nothing is embedded yet."""
+    from .search import NOT_SEMANTIC
+
+    row = catalog.model(model_id) if model_id else None
+    if row is None:
+        return {}
+    if row["semantic"]:
+        return {"semantic": True}
+    return {"semantic": False, "warning": NOT_SEMANTIC.format(name=row["name"])}
+
+
 def _stage_summary(stages: dict) -> str:
     return " ".join(f"{name}:{run['status']}" for name, run in stages.items())
 
@@ -143,6 +174,7 @@ def cmd_clips(args) -> int:
         out = []
         with catalog.snapshot():  # one committed state, even while an ingest writes
             model = catalog.meta_get("model")
+            note = _model_note(catalog, model)
             for c in catalog.clips():
                 runs = catalog.stage_runs(c["id"])
                 out.append({
@@ -161,7 +193,9 @@ def cmd_clips(args) -> int:
         f"{c['status']:8s} {c['shots']:4d} shots  reel {c['reel'] or '-':8s} "
         f"{(c['source_tc'] or {}).get('start') or '--:--:--:--'}  mhl:{c['mhl']['status'] or '-'}  "
         f"{_stage_summary(c['stages'])}  {c['path']}" for c in out)
-    _emit(args, {"library": str(_library(args)), "model": model, "clips": out}, human or "library is empty")
+    if "warning" in note:
+        human = f"warning: {note['warning']}\n{human}"
+    _emit(args, {"library": str(_library(args)), "model": model, **note, "clips": out}, human or "library is empty")
     return 0
 
 
@@ -203,10 +237,13 @@ def cmd_index(args) -> int:
             raise UsageError("this library has no embeddings: nothing to index")
         vi = rebuild(catalog, model_id, catalog.model(model_id)["dim"], settings.index)
         vi.save(catalog.root)
+        note = _model_note(catalog, model_id)
     finally:
         catalog.close()
-    _emit(args, {"model": model_id, "total": vi.ntotal, "kind": vi.spec.describe()},
-          f"index rebuilt: {vi.ntotal} vectors, {vi.spec.describe()} ({model_id})")
+    human = f"index rebuilt: {vi.ntotal} vectors, {vi.spec.describe()} ({model_id})"
+    if "warning" in note:
+        human += f"\nwarning: {note['warning']}"
+    _emit(args, {"model": model_id, **note, "total": vi.ntotal, "kind": vi.spec.describe()}, human)
     return 0
 
 
@@ -303,6 +340,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("dailies: interrupted; finished work is kept, run the same command again to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `dailies ... | head`: the reader left (no child's stdin is written to, so it is
+        # stdout); no traceback, and none at exit either
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("dailies: output cut short: the program reading it closed the pipe", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

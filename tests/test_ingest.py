@@ -59,10 +59,32 @@ def test_changed_setting_redoes_exactly_what_depends_on_it(footage, tmp_path, ca
     ran = {f["path"].rsplit("/", 1)[1]: f["ran"] for f in json.loads(out)["files"]}
     assert all(stages == ["analyze", "embed"] for stages in ran.values()), ran
     conn = sqlite3.connect(lib / "catalog.sqlite")
+    # the new setting took effect: one keyframe per started second of each shot (was one per shot)
+    per_shot = conn.execute("SELECT s.end_frame - s.start_frame + 1, c.probe_json, count(k.id) FROM shots s"
+                            " JOIN clips c ON c.id = s.clip_id JOIN keyframes k ON k.shot_id = s.id GROUP BY s.id").fetchall()
+    for length, probe, count in per_shot:
+        num, _, den = json.loads(probe)["fps"].partition("/")
+        assert count == max(1, -(-length * int(den or 1) // int(num))), (length, probe, count)
+    assert max(count for *_, count in per_shot) > 1
     # no vector left behind for keyframes that are gone, and the index agrees with the catalog
     assert conn.execute("SELECT count(*) FROM vectors").fetchone()[0] == conn.execute("SELECT count(*) FROM keyframes").fetchone()[0]
     stamp = json.loads(next((lib / "index").glob("*.json")).read_text())
     assert stamp["count"] == conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
+    # search ranks shots, each by its best keyframe: a shot's second keyframe finds that shot first,
+    # with that keyframe, and a long list names every shot once
+    shot_id, frame, thumb = conn.execute(
+        "SELECT k.shot_id, k.frame, k.thumb FROM keyframes k WHERE k.shot_id IN (SELECT shot_id FROM keyframes"
+        " GROUP BY shot_id HAVING count(*) > 1) ORDER BY k.shot_id, k.frame LIMIT 1 OFFSET 1").fetchone()
+    code, out, _ = run(capsys, "search", "--image", str(lib / thumb), "--library", str(lib), "--limit", "100", "--json")
+    hits = json.loads(out)["hits"]
+    assert code == 0 and (hits[0]["shot_id"], hits[0]["keyframe"]) == (shot_id, frame)
+    assert hits[0]["thumbnail"] == str(lib / thumb) and hits[0]["score"] == pytest.approx(1.0, abs=1e-3)
+    assert sorted(h["shot_id"] for h in hits) == [r[0] for r in conn.execute("SELECT id FROM shots ORDER BY id")]
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    # a setting no stage depends on changes nothing
+    (lib / "dailies.toml").write_text("[keyframes]\nseconds_per_keyframe = 1.0\n[search]\nlimit = 3\n")
+    code, out, _ = run(capsys, "ingest", str(footage), "--library", str(lib), "--model", "random-tiny", "--json")
+    assert code == 0 and json.loads(out)["work_done"] == 0
 
 
 def test_image_search_finds_its_own_keyframe_first(library, capsys):
@@ -151,3 +173,53 @@ def test_pending_embedding_is_filled_in_when_weights_arrive(footage, tmp_path, c
     assert code == 0 and report["embedding_pending"] is None
     assert all(f["ran"] == ["embed"] for f in report["files"])
     assert report["index"]["total"] > 0 and report["semantic"] is True
+
+
+def test_clips_and_index_say_the_model_is_not_semantic(library, capsys):
+    code, out, _ = run(capsys, "clips", "--library", str(library), "--json")
+    data = json.loads(out)
+    assert code == 0 and data["model"].startswith("open_clip:local-dir:random-tiny")
+    assert data["semantic"] is False and "random-init" in data["warning"]
+    code, out, _ = run(capsys, "clips", "--library", str(library))
+    assert out.startswith("warning: ") and "random-init" in out.splitlines()[0]
+
+
+def test_index_rebuilt_from_stored_vectors_by_the_cli(library, capsys):
+    """`dailies index rebuild`: the FAISS index comes back from the catalog's vectors, stamped with the model."""
+    conn = sqlite3.connect(library / "catalog.sqlite")
+    n = conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
+    for f in (library / "index").iterdir():
+        f.unlink()
+    code, out, _ = run(capsys, "index", "rebuild", "--library", str(library), "--json")
+    data = json.loads(out)
+    assert code == 0 and data["total"] == n and data["semantic"] is False and "random-init" in data["warning"]
+    stamp = json.loads(next((library / "index").glob("*.json")).read_text())
+    assert stamp["model"] == data["model"] == conn.execute("SELECT value FROM meta WHERE key = 'model'").fetchone()[0]
+    assert stamp["count"] == n
+    thumb = conn.execute("SELECT thumb FROM keyframes ORDER BY id LIMIT 1").fetchone()[0]
+    code, out, _ = run(capsys, "search", "--image", str(library / thumb), "--library", str(library), "--json")
+    assert code == 0 and json.loads(out)["hits"][0]["score"] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_work_is_keyed_by_content_not_by_file_time(footage, tmp_path, capsys):
+    """A touched file is read and hashed again, nothing else; a file whose content changed is redone."""
+    import os
+    import shutil
+
+    from pipeline.media.synth import make_cuts_clip
+
+    card = tmp_path / "card"
+    card.mkdir()
+    clip = card / "A001C001.mov"
+    shutil.copy(footage / "A001C001.mov", clip)
+    lib = str(tmp_path / "lib")
+    assert main(["ingest", str(card), "--library", lib, "--model", "random-tiny", "--no-mhl", "--json"]) == 0
+    capsys.readouterr()
+    st = clip.stat()
+    os.utime(clip, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    code, out, _ = run(capsys, "ingest", str(card), "--library", lib, "--model", "random-tiny", "--no-mhl", "--json")
+    assert code == 0 and json.loads(out)["files"][0]["ran"] == ["hash"]
+    make_cuts_clip(clip, [30, 30], "25")  # same name, new content
+    code, out, _ = run(capsys, "ingest", str(card), "--library", lib, "--model", "random-tiny", "--no-mhl", "--json")
+    f = json.loads(out)["files"][0]
+    assert code == 0 and f["ran"] == ["hash", "probe", "analyze", "embed"] and f["shots"] == 2

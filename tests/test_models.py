@@ -76,3 +76,56 @@ def test_models_json_lists_usability(capsys):
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["presets"]}
     assert rows["random-tiny"]["usable"] is True and rows["random-tiny"]["semantic"] is False
     assert rows["vit-b-32"]["usable"] is False and rows["vit-b-32"]["default"] is True
+
+
+def test_local_checkpoint_file_is_loaded_through_open_clip(tmp_path):
+    """`--model ARCH:/path/file.bin` (and a bare path, which means ViT-B-32): weights from a file on disk."""
+    import json
+
+    import open_clip
+    import torch
+
+    tiny = OpenClipEmbedder(load_preset("random-tiny"), device="cpu")
+    tiny.load()
+    ckpt = tmp_path / "weights" / "tiny-checkpoint.bin"
+    ckpt.parent.mkdir()
+    torch.save(tiny._model.state_dict(), ckpt)
+    cfg = json.loads((load_preset("random-tiny").local_dir_path / "open_clip_config.json").read_text())["model_cfg"]
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "dailies-test-tiny.json").write_text(json.dumps(cfg))
+    open_clip.add_model_config(tmp_path / "cfg")  # an architecture open_clip knows by name, like ViT-B-32
+
+    preset = resolve_model(f"dailies-test-tiny:{ckpt}")
+    assert preset.architecture == "dailies-test-tiny" and preset.checkpoint == str(ckpt.resolve())
+    import hashlib
+
+    digest = hashlib.sha256(ckpt.read_bytes()).hexdigest()
+    assert preset.identity == f"open_clip:dailies-test-tiny:file:{digest[:16]}"  # the file's content, not its name
+    assert availability(preset)[0] is True
+    emb = OpenClipEmbedder(preset, device="cpu")
+    images = [Image.new("RGB", (90, 60), c) for c in [(200, 30, 30), (20, 20, 220)]]
+    assert np.allclose(emb.embed_images(images), tiny.embed_images(images), atol=1e-5)  # the file's weights
+    assert emb.dim == 64 and not emb._model.training
+
+    bare = resolve_model(str(ckpt))
+    assert bare.architecture == "ViT-B-32" and bare.semantic
+    ckpt.unlink()  # the file went away: a clear error naming it, at once
+    with pytest.raises(WeightsUnavailable, match="tiny-checkpoint.bin not found"):
+        OpenClipEmbedder(preset, device="cpu").load()
+
+
+def test_download_allowed_without_hub_offline_flag_checks_the_hub_first(monkeypatch):
+    """HF_HUB_OFFLINE unset and the hub unreachable (here: a closed port on 127.0.0.1): no retries."""
+    import socket
+
+    import models.clip as clip
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(clip, "HUB_HOST", ("127.0.0.1", port))
+    t0 = time.monotonic()
+    with pytest.raises(WeightsUnavailable, match="cannot be reached.*dailies models fetch vit-b-32"):
+        OpenClipEmbedder(load_preset("vit-b-32"), device="cpu", allow_download=True).load()
+    assert time.monotonic() - t0 < 5

@@ -63,3 +63,30 @@ def test_frames_are_display_shaped_and_counted(tmp_path):
     frames = list(stream_frames(probe(clip), short_side=90, max_long_side=640))
     assert len(frames) == 21 and frames[0].image.shape == (90, 160, 3)
     assert frames[20].time == pytest.approx(20 / 25, abs=1e-3)
+
+
+def test_probe_reads_reel_rotation_sar_tc_and_vfr_from_generated_files(tmp_path):
+    """Every probe field the foundation names, from files made here (no ../shared/media needed)."""
+    from pipeline.media.ffmpeg import ffmpeg_bin, run
+
+    src = make_cuts_clip(tmp_path / "src.mov", [10, 10], "30000/1001")
+    tagged = tmp_path / "A007C001.mov"  # a phone-style rotation, an anamorphic 2:1 pixel, reel + drop-frame TC
+    run([ffmpeg_bin(), "-v", "error", "-y", "-i", str(src), "-map", "0:v", "-c", "copy",
+         "-metadata:s:v:0", "rotate=90", "-aspect", "32:9", "-metadata:s:v:0", "reel_name=A007",
+         "-timecode", "00:59:59;28", str(tagged)], tagged, hint="could not make the test file")
+    info = probe(tagged)
+    assert info.fps == Fraction(30000, 1001) and info.to_json()["fps"] == "30000/1001"
+    assert info.frame_count == 20 and info.duration == pytest.approx(20 * 1001 / 30000, abs=2e-3)
+    assert info.start_tc == "00:59:59;28" and info.reel == "A007"
+    assert info.rotation in (90, -90) and info.sar == Fraction(2, 1)
+    assert info.display_size == (180, 640)  # 320x180 at 2:1 pixels is 640x180, turned a quarter
+    assert not info.vfr
+
+    vfr = tmp_path / "vfr.mp4"  # 15 frames at 25 fps, then 15 at 12.5 fps
+    run([ffmpeg_bin(), "-v", "error", "-y", "-f", "lavfi", "-i",
+         "testsrc2=s=160x90:r=25,trim=end_frame=30,setpts='if(lt(N\\,15)\\,N/25\\,(N-7.5)/12.5)/TB'",
+         "-fps_mode", "passthrough", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(vfr)],
+        vfr, hint="could not make the test file")
+    info = probe(vfr)
+    assert info.vfr and info.frame_count == 30
+    assert [round(f.time, 2) for f in stream_frames(info)][13:17] == [0.52, 0.56, 0.6, 0.68]

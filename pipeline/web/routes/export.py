@@ -45,15 +45,19 @@ def _download(items, fmt: str, name: str, title: str) -> Response:
 @router.get("/export/search.{fmt}")
 def export_search(request: Request, fmt: Format, f: Annotated[Filters, Q()], q: Text = "", image: ImageKey = "",
                   like: Like = None, page: Page = 1):
-    """The results of a search as shown (the same parameters as `/`): one event per shot, best first."""
+    """The results of a search as shown (the same parameters as `/`): one event per shot, best first;
+    a browse with filters (say every circled take of scene 12) gives its page of shots in clip order."""
     query = make_query(q, image, like, f, page)
-    if query.kind == "browse":
-        raise HTTPException(400, "export the results of a search: give a text, image or more-like-this query")
+    if query.kind == "browse" and not query.filters():
+        raise HTTPException(400, "export the results of a search: give a text, image or more-like-this query, "
+                                 "or a filter (scene, take, camera, day, tag, circled)")
     results = run_query(request.app.state.dailies, query)
     if results.error:
         raise HTTPException(400, results.error)
     items = items_from_hits(request.app.state.dailies.reader(), results.cards)
-    return _download(items, fmt, "dailies-search", f"Dailies search: {q or 'image query'}")
+    what = q or ("image query" if query.kind != "browse" else
+                 ", ".join(f"{k} {v}" for k, v in query.filters().items()))
+    return _download(items, fmt, "dailies-search", f"Dailies search: {what}")
 
 
 @router.get("/export/selects.{fmt}")
@@ -73,7 +77,7 @@ def exports_page(request: Request, f: Annotated[Filters, Q()], q: Text = "", ima
     scene = selects_scene
     state = request.app.state.dailies
     query = make_query(q, image, like, f, page)
-    results = run_query(state, query) if query.kind != "browse" else None
+    results = run_query(state, query) if query.kind != "browse" or query.filters() else None
     setups = proposals(request, scene)
     return render(request, "exports.html", {
         "tab": "exports", "query": query, "r": results, "formats": FORMATS, "scene": scene, "per_setup": per_setup,
