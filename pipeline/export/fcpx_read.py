@@ -7,11 +7,12 @@ second; `formats._fill_frame_duration` fills the one field it leaves empty). `ex
 the duration of one read, the reader's three time helpers for exact ones (the rate from frameDuration
 as a fraction; frames rounded from exact fractions); nothing else of the adapter changes, and at
 integer rates the result is the same as the adapter's own. Used by `pipeline.export.read_back` only
-(a relink check, not thread-safe: one read at a time).
+(a relink check); a lock keeps two reads from swapping the helpers under each other.
 """
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from fractions import Fraction
 
@@ -46,15 +47,19 @@ def _number_of_frames(self, time_value, format_id):
     return round(_seconds(time_value) / _frame_duration(self, format_id))
 
 
+_ONE_READ = threading.Lock()
+
+
 @contextmanager
 def exact_rates():
     module = otio.adapters.from_name("fcpx_xml").module()
     reader = module.FcpxXml
-    saved = (module.to_rational_time, reader._format_frame_rate, reader._number_of_frames)
-    module.to_rational_time = _to_rational_time
-    reader._format_frame_rate = _format_frame_rate
-    reader._number_of_frames = _number_of_frames
-    try:
-        yield
-    finally:
-        module.to_rational_time, reader._format_frame_rate, reader._number_of_frames = saved
+    with _ONE_READ:
+        saved = (module.to_rational_time, reader._format_frame_rate, reader._number_of_frames)
+        module.to_rational_time = _to_rational_time
+        reader._format_frame_rate = _format_frame_rate
+        reader._number_of_frames = _number_of_frames
+        try:
+            yield
+        finally:
+            module.to_rational_time, reader._format_frame_rate, reader._number_of_frames = saved
