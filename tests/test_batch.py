@@ -13,12 +13,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from overnight_helpers import camera_clip, ffprobe, video
 from pipeline.batch import run_batch, watch
 from pipeline.catalog import open_catalog
 from pipeline.cli import main
 from pipeline.config import load_settings
+from pipeline.web.app import create_app
 
 REPO = Path(__file__).resolve().parents[1]
 PRESETS = "h264,prores-proxy"
@@ -291,6 +293,11 @@ def test_a_dailies_day_runs_from_noon_local_time_so_an_overnight_batch_is_one_da
         time.tzset()
         assert report() == ("2026-11-26", ["A010C003.mov"])  # the latest day
         assert report("--day", "2026-11-25") == ("2026-11-25", ["A010C001.mov", "A010C002.mov"])
+        with TestClient(create_app(lib, load_settings()), base_url="http://127.0.0.1:8765") as web:
+            for query, expected in (({}, report()), ({"day": "2026-11-25"}, report("--day", "2026-11-25"))):
+                assert web.get("/report/", params=query).status_code == 200
+                data = web.get("/report/report.json", params=query).json()  # the web UI's report: the same days
+                assert (data["day"], [c["name"] for c in data["clips"]]) == expected
         calendar = tmp_path / "calendar.toml"
         calendar.write_text("[report]\nday_start_hour = 0\n")
         assert report("--day", "2026-11-26", "--config", str(calendar)) == ("2026-11-26", names[1:])

@@ -30,7 +30,7 @@ def _seconds(c: dict) -> float:
     return c["duration"] or 0.0
 
 
-def build_report(catalog: Catalog, out: Path, day: str | None, font: str, day_start_hour: int = 0) -> dict:
+def build_report(catalog: Catalog, out: Path, day: str | None, font: str, day_start_hour: int) -> dict:
     """Write the report into `out`; return its data (what report.json holds)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -63,7 +63,7 @@ def clip_record(catalog: Catalog, row) -> dict:
     }
 
 
-def day_records(catalog: Catalog, day: str | None, day_start_hour: int = 0) -> tuple[str | None, list[dict]]:
+def day_records(catalog: Catalog, day: str | None, day_start_hour: int) -> tuple[str | None, list[dict]]:
     """(day, records): `day` 'YYYY-MM-DD' (the dailies day, local time, starting at `day_start_hour`, on which
     the clips were first catalogued), None = the latest day, 'all' = every clip."""
     if day is None:

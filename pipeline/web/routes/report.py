@@ -41,7 +41,8 @@ def report_page(request: Request, day: Day = ""):
     state = request.app.state.dailies
     out = _report_dir(state) / (day or "latest")
     with _lock:
-        data = build_report(state.reader(), out, day or None, state.settings.proxies.font)
+        data = build_report(state.reader(), out, day or None, state.settings.proxies.font,
+                            state.settings.report.day_start_hour)
         files = {"report.json": out / "report.json"}
         for c in data["clips"]:
             for item in c.get("strip", []):
