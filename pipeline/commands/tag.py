@@ -12,6 +12,7 @@ EXAMPLES = """examples:
   dailies tag remove A001C003 "great light"
   dailies tag list A001C003 --json
   dailies tag auto                                    # measure every clip, write automatic tags
+  dailies tag import-edl cut_v3.edl --tag "in cut v3" # tag every shot the editor's cut uses
 """
 
 
@@ -45,6 +46,8 @@ def cmd_tag(args) -> int:
             removed = remove_tag(catalog, args.clip, args.tag, args.shot)
             _emit(args, {"removed": removed}, "removed" if removed else f"{args.clip} had no manual tag {args.tag!r}")
             return 0 if removed else 1
+        if args.action == "import-edl":
+            return _import_edl(args, catalog)
         if args.action == "auto":
             preset, embedder = library_embedder(catalog, settings.embed.device)
             report = auto_tag(catalog, settings.tags, embedder, preset)
@@ -65,12 +68,28 @@ def cmd_tag(args) -> int:
 def register(sub, common) -> None:
     p = sub.add_parser("tag", parents=[common], help="manual and automatic tags on takes and shots",
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("action", choices=["add", "remove", "list", "auto"])
-    p.add_argument("clip", nargs="?", help="clip id, path or file name")
-    p.add_argument("tag", nargs="?")
+    p.add_argument("action", choices=["add", "remove", "list", "auto", "import-edl"])
+    p.add_argument("clip", nargs="?", help="clip id, path or file name (import-edl: the EDL file)")
+    p.add_argument("tag", nargs="?", help="the tag (import-edl: default 'in-cut')")
     p.add_argument("--shot", type=int, help="shot index within the clip (default: the whole take)")
+    p.add_argument("--fps", help="import-edl: the cut's frame rate (default: the library's, when it has one)")
     p.set_defaults(func=cmd_tag)
 
 
 def _shot(r) -> str:
     return "" if r["shot"] is None else f" shot {r['shot']}"
+
+
+def _import_edl(args, catalog) -> int:
+    """Tag the shots an editor's EDL uses; exit 1 when some events match no take (each one listed)."""
+    from ..cut import tag_cut
+    from ..errors import UsageError
+
+    if not args.clip:
+        raise UsageError("dailies tag import-edl CUT.edl [TAG] [--fps RATE]")
+    out = tag_cut(catalog, args.clip, args.tag or "in-cut", args.fps)
+    lines = [f"{out['edl']}: {out['matched']} of {len(out['events'])} video event(s) matched, "
+             f"{out['shots_tagged']} shot(s) tagged {out['tag']!r} (read at {out['fps']} fps)"]
+    lines += [f"not matched: {e['problem']}" for e in out["events"] if e["problem"]]
+    _emit(args, out, "\n".join(lines))
+    return 1 if out["unmatched"] else 0
