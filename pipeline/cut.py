@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .takes import Take, list_takes
-from .timecode import frames_to_tc, is_drop_frame_rate, tc_to_frames
+from .timecode import exact_rate, frames_to_tc, is_drop_frame_rate, tc_to_frames
 
 
 BLACK_REELS = {"BL", "BLK", "BLACK"}  # black slugs: no media behind them
@@ -46,14 +46,11 @@ class CutEvent:
 def _rate_of(takes: list[Take], fps: str | None) -> Fraction:
     if fps:
         try:
-            rate = Fraction(fps).limit_denominator(1001)
+            rate = exact_rate(fps)
         except (ValueError, ZeroDivisionError):
             raise UsageError(f"--fps {fps}: give a frame rate such as 23.976, 24, 25 or 30000/1001") from None
         if rate <= 0:
             raise UsageError(f"--fps {fps}: give a frame rate above 0")
-        for nominal in (Fraction(24000, 1001), Fraction(30000, 1001), Fraction(60000, 1001)):
-            if abs(float(rate) - float(nominal)) < 1e-3:
-                return nominal
         return rate
     rates = sorted({Fraction(t.fps) for t in takes if t.fps})
     if not rates:
@@ -133,14 +130,10 @@ def match_cut(catalog, path: str | Path, fps: str | None = None) -> tuple[Fracti
             ev.problem = (f"{where}: {found[0].name} is {float(Fraction(found[0].fps)):.3f} fps, the EDL was read "
                           f"at {float(rate):.3f}: give the cut's rate with --fps")
             continue
-        inside = []
-        for t in same_rate:
-            first = tc_to_frames(t.start_tc, rate) if t.start_tc else 0
-            if first <= start and start + length <= first + t.frame_count:
-                inside.append((t, start - first))
+        spans = [(t, tc_to_frames(t.start_tc, rate) if t.start_tc else 0) for t in same_rate]  # (take, first frame)
+        inside = [(t, start - first) for t, first in spans if first <= start and start + length <= first + t.frame_count]
         if not inside:
-            t = same_rate[0]
-            first = tc_to_frames(t.start_tc, rate) if t.start_tc else 0
+            t, first = spans[0]
             ev.problem = (f"{where}: the source timecode is outside {t.name} "
                           f"({frames_to_tc(first, rate, drop)}-{frames_to_tc(first + t.frame_count, rate, drop)}); "
                           f"check the event's reel and source timecode")

@@ -13,14 +13,27 @@ from fractions import Fraction
 import opentimelineio as otio
 
 _DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
+_NTSC_RATES = (Fraction(24000, 1001), *_DROP_FRAME_RATES)
 
 
 def _otio_rate(rate: Fraction | float) -> float:
     return float(rate)
 
 
+def _near(rate: Fraction | float, exact: Fraction) -> bool:
+    return abs(float(rate) - float(exact)) < 1e-3
+
+
 def is_drop_frame_rate(rate: Fraction) -> bool:
-    return any(abs(float(rate) - float(r)) < 1e-3 for r in _DROP_FRAME_RATES)
+    return any(_near(rate, r) for r in _DROP_FRAME_RATES)
+
+
+def exact_rate(value: str | float | Fraction) -> Fraction:
+    """The exact rate a written or float rate means: 23.976, 29.97, 59.94 (or 23.976023976...) are the
+    NTSC rates 24000/1001, 30000/1001, 60000/1001; any other rate as given ("25", "30000/1001").
+    ValueError when `value` is not a number."""
+    rate = Fraction(value)
+    return next((r for r in _NTSC_RATES if _near(rate, r)), rate.limit_denominator(1001))
 
 
 def _nominal(rate: Fraction | float) -> int:

@@ -4,7 +4,7 @@ import pytest
 
 from pipeline.errors import ConfigError
 from pipeline.reels import load_patterns, reel_from_name, resolve_reel
-from pipeline.timecode import frame_tc, frames_to_tc, tc_to_frames
+from pipeline.timecode import exact_rate, frame_tc, frames_to_tc, tc_to_frames
 
 R23976, R2997, R5994 = Fraction(24000, 1001), Fraction(30000, 1001), Fraction(60000, 1001)
 
@@ -59,3 +59,15 @@ def test_a_library_can_add_its_own_reel_pattern(tmp_path):
     own.write_text('[[pattern]]\nregex = "^(no group)"\n')
     with pytest.raises(ConfigError, match="named group"):
         load_patterns(own)
+
+
+def test_exact_rate_reads_written_and_float_ntsc_rates_exactly():
+    from fractions import Fraction
+
+    for written, exact in (("23.976", Fraction(24000, 1001)), ("23.976023976", Fraction(24000, 1001)),
+                           (30000 / 1001, Fraction(30000, 1001)), ("29.97", Fraction(30000, 1001)),
+                           ("59.94", Fraction(60000, 1001)), ("30000/1001", Fraction(30000, 1001)),
+                           ("25", Fraction(25)), (24.0, Fraction(24)), ("50", Fraction(50)), ("12.5", Fraction(25, 2))):
+        assert exact_rate(written) == exact, written
+    with pytest.raises(ValueError):
+        exact_rate("fast")

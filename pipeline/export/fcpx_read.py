@@ -18,6 +18,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
+from ..timecode import exact_rate
+
 
 def _seconds(value: str | None) -> Fraction:
     if value in (None, "0s"):
@@ -25,13 +27,8 @@ def _seconds(value: str | None) -> Fraction:
     return Fraction(value.removesuffix("s"))
 
 
-def _rate(fps) -> Fraction:
-    """The exact rate behind a float (23.976023976... -> 24000/1001)."""
-    return Fraction(fps).limit_denominator(10000)
-
-
 def _to_rational_time(rational_number, fps):
-    rate = _rate(fps)
+    rate = exact_rate(fps)  # the exact rate behind the adapter's float (23.976023976... -> 24000/1001)
     return otio.opentime.RationalTime(round(_seconds(rational_number) * rate), float(rate))
 
 
