@@ -48,10 +48,8 @@ def run(args) -> int:
     t = data["totals"]
     human = [f"report for {data['day']}: {t['clips']} clip(s), {t['failed']} failed, {len(data['warnings'])} warning(s)"
              f" -> {Path(args.out).resolve() / 'report.html'}"]
-    for f in data["failures"]:  # a clip's message already starts with its path
-        where = f.get("clip") or f.get("card")
-        msg = f["message"] if f["message"].startswith(f"{where}: ") else f"{where}: {f['message']}"
-        human.append(f"failure: {msg}")
+    # build_report keeps the path out of each message (the report shows it in a column of its own)
+    human += [f"failure: {f.get('clip') or f.get('card')}: {f['message']}" for f in data["failures"]]
     _emit(args, {"out": str(Path(args.out).resolve()), "html": "report.html", "json": "report.json", **data},
           "\n".join(human))
     return 1 if data["failures"] else 0
