@@ -105,12 +105,14 @@ def read_state(lib: Path) -> dict:
             # killed between creating the file and committing the schema: an empty library (the next
             # command that opens it applies the migrations)
             return {"integrity": conn.execute("PRAGMA integrity_check").fetchone()[0], "clips": {}, "stages": {},
-                    "shots": {}, "keyframes": {}, "bare_shots": 0, "vectors": {}, "vector_ids": [], "thumbs": set(),
+                    "done_at": {}, "shots": {}, "keyframes": {}, "bare_shots": 0, "vectors": {}, "vector_ids": [], "thumbs": set(),
                     "model": None, "proxies": []}
         st = {
             "integrity": conn.execute("PRAGMA integrity_check").fetchone()[0],
             "clips": {r[0]: {"id": r[1], "status": r[2]} for r in conn.execute("SELECT path, id, status FROM clips")},
             "stages": {(r[0], r[1]): r[2] for r in conn.execute("SELECT clip_id, stage, status FROM stage_runs")},
+            "done_at": {(r[0], r[1]): r[2] for r in conn.execute(
+                "SELECT clip_id, stage, finished_at FROM stage_runs WHERE status = 'done'")},
             "shots": {r[0]: r[1] for r in conn.execute("SELECT clip_id, count(*) FROM shots GROUP BY clip_id")},
             "keyframes": {r[0]: r[1] for r in conn.execute(
                 "SELECT s.clip_id, count(*) FROM keyframes k JOIN shots s ON s.id = k.shot_id GROUP BY s.clip_id")},
@@ -241,15 +243,9 @@ def done_stages(lib: Path) -> dict[tuple[str, str], str]:
     """{(clip name, stage): finished_at} of the stages recorded done (finished_at: to the millisecond)."""
     if not (lib / "catalog.sqlite").exists():
         return {}
-    conn = sqlite3.connect(f"file:{lib / 'catalog.sqlite'}?mode=ro", uri=True)
-    try:
-        if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'stage_runs'").fetchone():
-            return {}
-        return {(Path(p).name, s): at for p, s, at in conn.execute(
-            "SELECT c.path, r.stage, r.finished_at FROM stage_runs r JOIN clips c ON c.id = r.clip_id"
-            " WHERE r.status = 'done'")}
-    finally:
-        conn.close()
+    st = read_state(lib)
+    by_id = {c["id"]: Path(p).name for p, c in st["clips"].items()}
+    return {(by_id[c], s): at for (c, s), at in st["done_at"].items()}
 
 
 def redone_since(seen: dict, now: dict) -> list[tuple[str, str]]:
@@ -298,8 +294,9 @@ def torture(runs: int, clips: int, seed: int, model: str, work: Path, say=print,
                 kills.append(round(delay, 2))
             problems += [f"after kill {k + 1}: {p}" for p in check_after_kill(lib, ref, embed, presets)]
             now = done_stages(lib)
-            if redone_since(seen, now):
-                problems.append(f"run {k + 1} redid finished work: {redone_since(seen, now)}")
+            again = redone_since(seen, now)
+            if again:
+                problems.append(f"run {k + 1} redid finished work: {again}")
             seen.update(now)
         before = done_stages(lib)
         child = Child(ingest_argv(card, lib, model, proxies), work / f"run{run:02d}-final.json")
