@@ -1,5 +1,5 @@
 """Embedding models: the `Embedder` interface and its open_clip implementation."""
 
-from .base import Embedder
+from models.base import Embedder
 
 __all__ = ["Embedder"]

@@ -6,16 +6,15 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
 
-from pipeline.errors import ModelError, WeightsUnavailable
-
-from .base import Embedder
-from .presets import ModelPreset, dir_weights
+from models.base import Embedder
+from models.errors import ModelError, WeightsUnavailable
+from models.presets import ModelPreset, dir_weights
 
 log = logging.getLogger("dailies.models")
 HUB_HOST = ("huggingface.co", 443)
@@ -30,7 +29,11 @@ def pick_device(requested: str) -> str:
     device = requested if requested != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     if device not in _logged_devices:
         _logged_devices.add(device)
-        why = "" if requested != "auto" else (" (auto: CUDA available)" if device == "cuda" else " (auto: no CUDA device)")
+        why = (
+            ""
+            if requested != "auto"
+            else (" (auto: CUDA available)" if device == "cuda" else " (auto: no CUDA device)")
+        )
         log.info("embedding on %s%s", device, why)
     return device
 
@@ -89,6 +92,13 @@ def availability(preset: ModelPreset, allow_download: bool = False) -> tuple[boo
     return False, "weights not on this machine"
 
 
+def _hub_offline() -> bool:
+    """huggingface_hub's own HF_HUB_OFFLINE switch, as that library reads it."""
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE)
+
+
 def _hub_reachable(timeout: float = 3.0) -> bool:
     try:
         with socket.create_connection(HUB_HOST, timeout=timeout):
@@ -118,14 +128,28 @@ class OpenClipEmbedder(Embedder):
     CUDA min(8, cores/2), so copying frames keeps up with the GPU; on the CPU one, in line)."""
 
     @classmethod
-    def for_ingest(cls, preset: ModelPreset, embed, allow_download: bool) -> "OpenClipEmbedder":
+    def for_ingest(cls, preset: ModelPreset, embed, allow_download: bool) -> OpenClipEmbedder:
         """The ingest's embedder from the `[embed]` settings (pipeline.config.EmbedSettings), on this
         machine or in a Ray actor."""
-        return cls(preset, device=embed.device, allow_download=allow_download, batch_size=embed.batch_size,
-                   precision=embed.precision, threads=embed.cpu_threads)
+        return cls(
+            preset,
+            device=embed.device,
+            allow_download=allow_download,
+            batch_size=embed.batch_size,
+            precision=embed.precision,
+            threads=embed.cpu_threads,
+        )
 
-    def __init__(self, preset: ModelPreset, device: str = "auto", allow_download: bool = False,
-                 batch_size: int = 0, precision: str = "auto", threads: int = 0, stage_workers: int = 0):
+    def __init__(
+        self,
+        preset: ModelPreset,
+        device: str = "auto",
+        allow_download: bool = False,
+        batch_size: int = 0,
+        precision: str = "auto",
+        threads: int = 0,
+        stage_workers: int = 0,
+    ):
         if precision not in PRECISIONS:
             raise ModelError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
         self.preset = preset
@@ -150,7 +174,9 @@ class OpenClipEmbedder(Embedder):
             return int(cfg["model_cfg"]["embed_dim"])
         cfg = open_clip.get_model_config(self.preset.architecture)
         if cfg is None:
-            raise ModelError(f"unknown open_clip architecture {self.preset.architecture!r}; see open_clip.list_models()")
+            raise ModelError(
+                f"unknown open_clip architecture {self.preset.architecture!r}; see open_clip.list_models()"
+            )
         return int(cfg["embed_dim"])
 
     @property
@@ -180,7 +206,8 @@ class OpenClipEmbedder(Embedder):
             if p.semantic and not cached_weights(p):
                 raise WeightsUnavailable(
                     f"no weights file (.bin/.pt/.safetensors) in model folder {p.local_dir_path}; copy the "
-                    f"checkpoint there, or use --model random-tiny for a non-semantic test run")
+                    f"checkpoint there, or use --model random-tiny for a non-semantic test run"
+                )
             name, pretrained = f"local-dir:{p.local_dir_path}", None
         elif p.checkpoint:
             if not cached_weights(p):
@@ -191,13 +218,14 @@ class OpenClipEmbedder(Embedder):
             if not cached_weights(p):
                 if not self.allow_download:
                     raise WeightsUnavailable(weights_help(p))
-                if os.environ.get("HF_HUB_OFFLINE") == "1" or not _hub_reachable():
+                if _hub_offline() or not _hub_reachable():
                     raise WeightsUnavailable("the model hub cannot be reached and " + weights_help(p))
         try:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(p.seed)
                 model, _, preprocess = open_clip.create_model_and_transforms(
-                    name, pretrained=pretrained, precision=precision, device=self.device)
+                    name, pretrained=pretrained, precision=precision, device=self.device
+                )
             tokenizer = open_clip.get_tokenizer(name)
         except WeightsUnavailable:
             raise
@@ -206,7 +234,7 @@ class OpenClipEmbedder(Embedder):
         model.eval()
         if self.device == "cpu":
             torch.set_num_threads(self.threads or max(1, os.cpu_count() or 1))
-        from .preprocess import PreprocessSpec, TensorPreprocess
+        from models.preprocess import PreprocessSpec, TensorPreprocess
 
         self.precision = precision
         self._tensor_preprocess = TensorPreprocess(PreprocessSpec.from_open_clip(model), self.device)
@@ -224,7 +252,7 @@ class OpenClipEmbedder(Embedder):
 
     def embed_batches(self, batches: Iterable[Sequence[np.ndarray]]) -> Iterator[np.ndarray]:
         """Batches of uint8 RGB frames -> vectors; staging, copies and inference overlap on CUDA."""
-        from .overlap import ordered_map, run_batches, stage_batch
+        from models.overlap import ordered_map, run_batches, stage_batch
 
         self.load()
         pin = self.device == "cuda"
@@ -232,7 +260,7 @@ class OpenClipEmbedder(Embedder):
         staged = ordered_map(lambda b: stage_batch(b, pin), (b for b in batches if len(b)), workers, workers + 1)
         yield from run_batches(staged, self.encode_staged, self.device)
 
-    def encode_staged(self, groups: list) -> "torch.Tensor":  # noqa: F821
+    def encode_staged(self, groups: list) -> torch.Tensor:  # noqa: F821
         """Device-side work: uint8 frame groups (one tensor per size) -> normalised features."""
         import torch
 
@@ -240,7 +268,7 @@ class OpenClipEmbedder(Embedder):
         feats = self._model.encode_image(x).float()  # normalised in fp32: fp16 norms are off by ~1e-3
         return torch.nn.functional.normalize(feats, dim=-1)
 
-    def encode_preprocessed(self, x) -> "torch.Tensor":  # noqa: F821
+    def encode_preprocessed(self, x) -> torch.Tensor:  # noqa: F821
         """The bare model on an already preprocessed batch (what bench_embed calls the raw rate)."""
         import torch
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -53,6 +53,7 @@ def batched(items: Iterable, size: int) -> Iterator[list]:
 @dataclass
 class StagedBatch:
     """Frames grouped by size: groups[i] holds the frames at positions[i] of the original batch."""
+
     positions: list[np.ndarray]
     groups: list  # torch uint8 tensors (n, H, W, 3)
     size: int

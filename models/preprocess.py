@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.errors import ModelError
+from models.errors import ModelError
 
 
 @dataclass(frozen=True)
@@ -23,22 +23,29 @@ class PreprocessSpec:
     resize_mode: str = "shortest"  # shortest | squash
 
     @classmethod
-    def from_open_clip(cls, model) -> "PreprocessSpec":
+    def from_open_clip(cls, model) -> PreprocessSpec:
         """Read the model's own preprocess config (open_clip >= 2.23 keeps it on model.visual)."""
         cfg = dict(getattr(model.visual, "preprocess_cfg", {}) or {})
         size = cfg.get("size") or getattr(model.visual, "image_size", 224)
         size = (size, size) if isinstance(size, int) else tuple(size)[-2:]
         from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
-        spec = cls(size=(int(size[0]), int(size[1])), mean=tuple(cfg.get("mean") or OPENAI_DATASET_MEAN),
-                   std=tuple(cfg.get("std") or OPENAI_DATASET_STD),
-                   interpolation=cfg.get("interpolation") or "bicubic",
-                   resize_mode=cfg.get("resize_mode") or "shortest")
+        spec = cls(
+            size=(int(size[0]), int(size[1])),
+            mean=tuple(cfg.get("mean") or OPENAI_DATASET_MEAN),
+            std=tuple(cfg.get("std") or OPENAI_DATASET_STD),
+            interpolation=cfg.get("interpolation") or "bicubic",
+            resize_mode=cfg.get("resize_mode") or "shortest",
+        )
         if spec.resize_mode not in ("shortest", "squash") or spec.interpolation not in ("bicubic", "bilinear"):
-            raise ModelError(f"the model's preprocessing ({spec.resize_mode} resize, {spec.interpolation}) has no tensor "
-                             f"version in Dailies yet (supported: shortest/squash resize, bicubic/bilinear)")
+            raise ModelError(
+                f"the model's preprocessing ({spec.resize_mode} resize, {spec.interpolation}) has no tensor "
+                f"version in Dailies yet (supported: shortest/squash resize, bicubic/bilinear)"
+            )
         if spec.resize_mode == "shortest" and spec.size[0] != spec.size[1]:
-            raise ModelError(f"non-square input {spec.size} with 'shortest' resize has no tensor version in Dailies yet")
+            raise ModelError(
+                f"non-square input {spec.size} with 'shortest' resize has no tensor version in Dailies yet"
+            )
         return spec
 
     def resized_size(self, h: int, w: int) -> tuple[int, int]:
@@ -82,5 +89,5 @@ class TensorPreprocess:
             x = F.interpolate(x.float(), **resize).round_().clamp_(0.0, 255.0)  # PIL resizes to uint8
         th, tw = self.spec.size
         top, left = int(round((rh - th) / 2.0)), int(round((rw - tw) / 2.0))
-        x = x[:, :, top:top + th, left:left + tw]
+        x = x[:, :, top : top + th, left : left + tw]
         return (x - self.mean) / self.std

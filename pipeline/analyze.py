@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
-from .config import Settings
-from .keyframes import Keyframe, KeyframeCollector
-from .errors import MediaError
-from .media.frames import DecodeLog, Frame, stream_frames
-from .media.probe import MediaInfo
-from .shots import Shot, ShotDetector, boundary_confidences, build_shots
-from .transitions import Gradual
+from pipeline.config import Settings
+from pipeline.errors import MediaError
+from pipeline.keyframes import Keyframe, KeyframeCollector
+from pipeline.media.frames import DecodeLog, Frame, stream_frames
+from pipeline.media.probe import MediaInfo
+from pipeline.shots import Shot, ShotDetector, boundary_confidences, build_shots
+from pipeline.transitions import Gradual
 
 
 @dataclass
@@ -36,8 +36,9 @@ class Analysis:
             "start_tc": self.info.start_tc,
             "cuts": self.cuts,
             "gradual": [[g.first, g.last] for g in self.gradual],
-            "transitions": [{"type": "cut", "frame": c, "confidence": self.cut_confidence.get(c, 1.0)}
-                            for c in self.cuts]
+            "transitions": [
+                {"type": "cut", "frame": c, "confidence": self.cut_confidence.get(c, 1.0)} for c in self.cuts
+            ]
             + [{"type": g.kind, "range": [g.first, g.last], "confidence": g.confidence} for g in self.gradual],
             "shots": [s.to_json() for s in self.shots],
         }
@@ -58,8 +59,9 @@ def analyze_frames(
     """Pure core: detect shots and pick keyframes from a frame stream."""
     fps = info.fps
     detector = ShotDetector(settings.shots, fps)
-    collector = (KeyframeCollector(float(fps), settings.keyframes, recent=max(96, detector.lag + 32))
-                 if with_keyframes else None)
+    collector = (
+        KeyframeCollector(float(fps), settings.keyframes, recent=max(96, detector.lag + 32)) if with_keyframes else None
+    )
     times: list[float] = []
     factor = None
     for frame in frames:
@@ -91,13 +93,19 @@ def analyze_frames(
     return Analysis(info, len(times), cuts, gradual, shots, keyframes, dict(result.cuts), dict(result.rejected))
 
 
-def analyze_file(info: MediaInfo, settings: Settings, with_keyframes: bool = True, progress=None,
-                 extra_outputs: list[str] | None = None) -> Analysis:
+def analyze_file(
+    info: MediaInfo,
+    settings: Settings,
+    with_keyframes: bool = True,
+    progress=None,
+    extra_outputs: list[str] | None = None,
+) -> Analysis:
     """`extra_outputs`: more ffmpeg outputs (e.g. proxy encodes) fed by the same decode (see media/frames.py)."""
     a = settings.analysis
     log = DecodeLog()
-    frames = stream_frames(info, a.short_side, a.max_long_side, extra_outputs=extra_outputs, fast_decode=a.fast_decode,
-                           log=log)
+    frames = stream_frames(
+        info, a.short_side, a.max_long_side, extra_outputs=extra_outputs, fast_decode=a.fast_decode, log=log
+    )
     result = analyze_frames(info, frames, settings, with_keyframes, progress)
     result.decode = log
     return result
@@ -115,12 +123,17 @@ def check_complete(result: Analysis, min_fraction: float) -> list[str]:
     problems = result.decode.problems or []
     if expected > 0 and got < expected * min_fraction:
         said = f" (ffmpeg: {problems[-1]})" if problems else ""
-        raise Truncated(info.path, f"truncated: decoding ended after {got} of {expected} frames the header promises"
-                                   f"{said}; the recording or the copy was cut short -- copy it from the card again "
-                                   f"(no shots were recorded for it)")
+        raise Truncated(
+            info.path,
+            f"truncated: decoding ended after {got} of {expected} frames the header promises"
+            f"{said}; the recording or the copy was cut short -- copy it from the card again "
+            f"(no shots were recorded for it)",
+        )
     warnings = list(info.notes)
     if result.decode.problem_count:
-        warnings.append(f"ffmpeg reported {result.decode.problem_count} decode error(s), e.g. {problems[0]!r}: "
-                        f"some frames are damaged; shots and keyframes near them may be wrong -- check the clip "
-                        f"and the card copy")
+        warnings.append(
+            f"ffmpeg reported {result.decode.problem_count} decode error(s), e.g. {problems[0]!r}: "
+            f"some frames are damaged; shots and keyframes near them may be wrong -- check the clip "
+            f"and the card copy"
+        )
     return warnings

@@ -15,9 +15,56 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from pipeline.errors import ConfigError
 
-CONFIG_DIR = Path(os.environ.get("DAILIES_CONFIG_DIR", Path(__file__).resolve().parent.parent / "configs"))
+# -- environment: every variable Dailies reads, read here and nowhere else ------------------------
+
+ENVIRONMENT = {
+    "DAILIES_LIBRARY": "library folder when --library is not given (default ./dailies-library)",
+    "DAILIES_CONFIG_DIR": "folder of default.toml, models/, transcode/, tags/, reels.toml (default: the shipped configs)",
+    "DAILIES_DEBUG": "1: show tracebacks instead of one-line errors",
+    "DAILIES_ALLOW_DOWNLOAD": "1: model weights may be downloaded (same as [embed] allow_download)",
+    "DAILIES_FFMPEG": "path of the ffmpeg binary (default: PATH, then the imageio-ffmpeg wheel)",
+    "DAILIES_FFPROBE": "path of the ffprobe binary (default: PATH)",
+    "DAILIES_ASCMHL": "path of the ascmhl command (default: .venv-mhl, PATH, beside this Python)",
+    "DAILIES_HAARCASCADES": "folder holding haarcascade_frontalface_default.xml (default: Debian's opencv-data)",
+    "DAILIES_WEB_TOKEN": "access token of `dailies serve` when --token is not given",
+}
+
+
+def env(name: str) -> str:
+    """The value of one of Dailies' environment variables ("" when unset); only names in ENVIRONMENT."""
+    if name not in ENVIRONMENT:
+        raise KeyError(f"{name} is not one of Dailies' environment variables: {', '.join(ENVIRONMENT)}")
+    return os.environ.get(name, "")
+
+
+def env_library() -> str:
+    return env("DAILIES_LIBRARY")
+
+
+def env_debug() -> bool:
+    return bool(env("DAILIES_DEBUG"))
+
+
+def env_allow_download() -> bool:
+    return env("DAILIES_ALLOW_DOWNLOAD") == "1"
+
+
+def _config_dir() -> Path:
+    """The configs folder: $DAILIES_CONFIG_DIR, the repository's configs/ (a checkout or an editable
+    install), else the copy carried inside the wheel (pipeline/_configs)."""
+    explicit = env("DAILIES_CONFIG_DIR")
+    if explicit:
+        return Path(explicit)
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "configs", here / "_configs"):
+        if (candidate / "default.toml").is_file():
+            return candidate
+    return here.parent / "configs"
+
+
+CONFIG_DIR = _config_dir()
 
 
 @dataclass(frozen=True)
@@ -256,13 +303,15 @@ class Settings:
     tags: TagSettings = field(default_factory=TagSettings)
     selects: SelectSettings = field(default_factory=SelectSettings)
 
-    def replace(self, section: str, **changes: Any) -> "Settings":
+    def replace(self, section: str, **changes: Any) -> Settings:
         """A copy with some keys of one section changed (None values are ignored: 'unset')."""
         changes = {k: v for k, v in changes.items() if v is not None}
         if not changes:
             return self
         current = getattr(self, section)
-        return dataclasses.replace(self, **{section: _build(type(current), {**dataclasses.asdict(current), **changes}, section)})
+        return dataclasses.replace(
+            self, **{section: _build(type(current), {**dataclasses.asdict(current), **changes}, section)}
+        )
 
 
 def settings_hash(*parts: Any) -> str:

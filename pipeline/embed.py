@@ -11,18 +11,35 @@ from __future__ import annotations
 import logging
 import os
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 from PIL import Image
 
+from models import presets
 from models.base import Embedder
 from models.overlap import batched, ordered_map
-
-from .catalog import Catalog
+from models.presets import ModelPreset
+from pipeline.catalog import Catalog
+from pipeline.config import CONFIG_DIR
 
 log = logging.getLogger("dailies.embed")
+
+MODELS_DIR = CONFIG_DIR / "models"  # the model presets (configs/models/*.toml)
+
+
+def load_preset(name: str) -> ModelPreset:
+    return presets.load_preset(name, MODELS_DIR)
+
+
+def list_presets() -> list[ModelPreset]:
+    return presets.list_presets(MODELS_DIR)
+
+
+def resolve_model(spec: str) -> ModelPreset:
+    """A preset name of configs/models, a checkpoint file (ARCH:path) or an open_clip model folder."""
+    return presets.resolve_model(spec, MODELS_DIR)
 
 
 class FileEmbedder(ABC):
@@ -56,8 +73,9 @@ def embed_frames(embedder: Embedder, frames: Iterable[np.ndarray], batch_size: i
     return np.concatenate(out) if out else np.zeros((0, embedder.dim), np.float32)
 
 
-def embed_images(embedder: Embedder | FileEmbedder, paths: Sequence[Path], batch_size: int,
-                 workers: int = 0) -> np.ndarray:
+def embed_images(
+    embedder: Embedder | FileEmbedder, paths: Sequence[Path], batch_size: int, workers: int = 0
+) -> np.ndarray:
     """Pure core: vectors for image files, decoded by `workers` threads, in order (a FileEmbedder reads them)."""
     if isinstance(embedder, FileEmbedder):
         return embedder.embed_files(paths)

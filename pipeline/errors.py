@@ -6,16 +6,13 @@ as one line (per file where a file is involved); set DAILIES_DEBUG=1 to see the 
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 
+from models.errors import DailiesError, ModelError, UsageError, WeightsUnavailable
 
-class DailiesError(Exception):
-    """Base class: the message is shown to the user as is."""
-
-
-class UsageError(DailiesError):
-    """Bad command-line or configuration input (exit code 2)."""
+__all__ = ["DailiesError", "UsageError", "ModelError", "WeightsUnavailable"]  # re-exported; the rest below
 
 
 class ConfigError(UsageError):
@@ -50,14 +47,6 @@ class FFmpegFailed(MediaError):
         super().__init__(path, f"{hint} ({detail})" if hint else detail)
 
 
-class ModelError(DailiesError):
-    """The embedding model cannot be loaded or used."""
-
-
-class WeightsUnavailable(ModelError):
-    """Model weights are neither on local disk nor in the cache, and may not be downloaded."""
-
-
 class CatalogError(DailiesError):
     """The library catalog is missing, locked, or from an incompatible version."""
 
@@ -72,6 +61,11 @@ class DiskFull(CatalogError):
 
 class IndexMismatch(DailiesError):
     """A vector index does not belong to the model it is used with."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """An OSError that says the disk (or the user's quota) is full."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def _tail(text: str, lines: int = 3, chars: int = 400) -> str:

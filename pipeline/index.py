@@ -21,12 +21,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from . import index_kinds as kinds
-from .catalog import Catalog
-from .config import IndexSettings
-from .errors import CatalogError, DiskFull, IndexMismatch
-from .index_kinds import IndexSpec
-from .sources import is_disk_full
+from pipeline import index_kinds as kinds
+from pipeline.catalog import Catalog
+from pipeline.config import IndexSettings
+from pipeline.errors import CatalogError, DiskFull, IndexMismatch, is_disk_full
+from pipeline.index_kinds import IndexSpec
 
 log = logging.getLogger("dailies.index")
 
@@ -48,8 +47,14 @@ class VectorIndex:
     catalog_changes: int | None = None  # the catalog's vector change counter this index reflects
 
     @classmethod
-    def empty(cls, model_id: str, dim: int, spec: IndexSpec | None = None, training: np.ndarray | None = None,
-              settings: IndexSettings | None = None) -> "VectorIndex":
+    def empty(
+        cls,
+        model_id: str,
+        dim: int,
+        spec: IndexSpec | None = None,
+        training: np.ndarray | None = None,
+        settings: IndexSettings | None = None,
+    ) -> VectorIndex:
         spec = spec or IndexSpec("flat")
         return cls(model_id, dim, kinds.build_empty(spec, dim, training), spec, 0, settings or IndexSettings())
 
@@ -78,8 +83,15 @@ class VectorIndex:
         ipath, spath = index_paths(root, self.model_id)
         ipath.parent.mkdir(parents=True, exist_ok=True)
         tmp = ipath.with_suffix(".faiss.tmp")
-        stamp = {"model": self.model_id, "dim": self.dim, "count": self.ntotal, "kind": self.spec.describe(),
-                 "spec": self.spec.to_json(), "trained_on": self.trained_on, "catalog_changes": self.catalog_changes}
+        stamp = {
+            "model": self.model_id,
+            "dim": self.dim,
+            "count": self.ntotal,
+            "kind": self.spec.describe(),
+            "spec": self.spec.to_json(),
+            "trained_on": self.trained_on,
+            "catalog_changes": self.catalog_changes,
+        }
         stmp = spath.with_suffix(".json.tmp")
         try:
             faiss.write_index(self.index, str(tmp))
@@ -91,13 +103,14 @@ class VectorIndex:
             raise (DiskFull if full else CatalogError)(
                 f"cannot write the vector index under {ipath.parent} ({exc}); the catalog is intact and the index "
                 f"is rebuilt from it -- {'free some space' if full else 'fix the folder'} and run the same command "
-                f"again") from None
+                f"again"
+            ) from None
         # A reader between these two renames sees a new index with an old stamp: it rebuilds from the catalog.
         os.replace(tmp, ipath)
         os.replace(stmp, spath)
 
     @classmethod
-    def load(cls, root: Path, model_id: str, dim: int, settings: IndexSettings | None = None) -> "VectorIndex":
+    def load(cls, root: Path, model_id: str, dim: int, settings: IndexSettings | None = None) -> VectorIndex:
         """Load the saved index for `model_id`; IndexMismatch if the file is absent, foreign or damaged."""
         ipath, spath = index_paths(root, model_id)
         if not ipath.exists() or not spath.exists():
@@ -113,8 +126,15 @@ class VectorIndex:
             raise IndexMismatch(f"{ipath} cannot be read ({exc})") from None
         if index.d != dim or index.ntotal != stamp.get("count") or found != spec:
             raise IndexMismatch(f"{ipath} does not match its stamp")
-        return cls(model_id, dim, index, spec, int(stamp.get("trained_on", 0)), settings or IndexSettings(),
-                   stamp.get("catalog_changes"))
+        return cls(
+            model_id,
+            dim,
+            index,
+            spec,
+            int(stamp.get("trained_on", 0)),
+            settings or IndexSettings(),
+            stamp.get("catalog_changes"),
+        )
 
 
 def _training_sample(catalog: Catalog, model_id: str, dim: int, n: int, want: int) -> np.ndarray:
@@ -129,8 +149,9 @@ def _training_sample(catalog: Catalog, model_id: str, dim: int, n: int, want: in
     return sample[:want]
 
 
-def rebuild(catalog: Catalog, model_id: str, dim: int, settings: IndexSettings | None = None,
-            spec: IndexSpec | None = None) -> VectorIndex:
+def rebuild(
+    catalog: Catalog, model_id: str, dim: int, settings: IndexSettings | None = None, spec: IndexSpec | None = None
+) -> VectorIndex:
     """A new index of the kind `settings` choose for the catalog's vector count, filled from the catalog."""
     settings = settings or IndexSettings()
     changes = catalog.vectors_changes(model_id)  # read first: a later change makes the stamp look older, never newer
@@ -151,8 +172,9 @@ def rebuild(catalog: Catalog, model_id: str, dim: int, settings: IndexSettings |
     return vi
 
 
-def sync(catalog: Catalog, model_id: str, dim: int, save: bool = True, settings: IndexSettings | None = None
-         ) -> tuple[VectorIndex, dict]:
+def sync(
+    catalog: Catalog, model_id: str, dim: int, save: bool = True, settings: IndexSettings | None = None
+) -> tuple[VectorIndex, dict]:
     """Bring the saved index in line with the catalog's vectors: add what is new, drop what is gone.
 
     A rebuild happens only when there is no usable saved index, when the vector count calls for
@@ -171,8 +193,11 @@ def sync(catalog: Catalog, model_id: str, dim: int, save: bool = True, settings:
     want = catalog.vector_ids(model_id)
     spec = kinds.choose(len(want), settings, vi.spec)
     if spec != vi.spec or kinds.needs_retrain(vi.spec, vi.trained_on, len(want), settings):
-        why = (f"{len(want)} vectors call for {spec.describe()} (was {vi.spec.describe()})" if spec != vi.spec else
-               f"IVF lists trained on {vi.trained_on} vectors, the library now holds {len(want)}: retraining")
+        why = (
+            f"{len(want)} vectors call for {spec.describe()} (was {vi.spec.describe()})"
+            if spec != vi.spec
+            else f"IVF lists trained on {vi.trained_on} vectors, the library now holds {len(want)}: retraining"
+        )
         log.info("index: %s", why)
         return _rebuilt(catalog, model_id, dim, settings, save, reason=why)
     have = vi.ids()
@@ -185,13 +210,24 @@ def sync(catalog: Catalog, model_id: str, dim: int, save: bool = True, settings:
     vi.catalog_changes = changes
     if save and (len(new) or removed or stale_stamp):
         vi.save(catalog.root)
-    return vi, {"rebuilt": False, "added": int(len(new)), "removed": removed, "total": vi.ntotal,
-                "kind": vi.spec.describe()}
+    return vi, {
+        "rebuilt": False,
+        "added": int(len(new)),
+        "removed": removed,
+        "total": vi.ntotal,
+        "kind": vi.spec.describe(),
+    }
 
 
 def _rebuilt(catalog, model_id, dim, settings, save, reason: str) -> tuple[VectorIndex, dict]:
     vi = rebuild(catalog, model_id, dim, settings)
     if save:
         vi.save(catalog.root)
-    return vi, {"rebuilt": True, "reason": reason, "added": vi.ntotal, "removed": 0, "total": vi.ntotal,
-                "kind": vi.spec.describe()}
+    return vi, {
+        "rebuilt": True,
+        "reason": reason,
+        "added": vi.ntotal,
+        "removed": 0,
+        "total": vi.ntotal,
+        "kind": vi.spec.describe(),
+    }

@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass
 import faiss
 import numpy as np
 
-from .config import IndexSettings
-from .errors import ConfigError
+from pipeline.config import IndexSettings
+from pipeline.errors import ConfigError
 
 ENCODINGS = {"flat": "Flat", "sq8": "SQ8", "pq": "PQ{m}"}  # [index] large_encoding -> FAISS factory part
 
@@ -35,7 +35,7 @@ class IndexSpec:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "IndexSpec":
+    def from_json(cls, data: dict) -> IndexSpec:
         return cls(**data)
 
     def describe(self) -> str:
@@ -85,7 +85,9 @@ def build_empty(spec: IndexSpec, dim: int, training: np.ndarray | None = None) -
     if spec.kind == "ivf":
         if training is None or len(training) < spec.nlist:
             have = 0 if training is None else len(training)
-            raise ValueError(f"an IVF index of {spec.nlist} lists needs at least {spec.nlist} training vectors, got {have}")
+            raise ValueError(
+                f"an IVF index of {spec.nlist} lists needs at least {spec.nlist} training vectors, got {have}"
+            )
         index.train(np.ascontiguousarray(training, np.float32))
     return index
 
@@ -112,8 +114,9 @@ def stored_ids(index: faiss.Index) -> np.ndarray:
         return np.sort(faiss.vector_to_array(index.id_map).astype(np.int64))
     ivf = faiss.extract_index_ivf(index)
     lists = ivf.invlists
-    parts = [faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
-             for i in range(ivf.nlist) if lists.list_size(i)]
+    parts = [
+        faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy() for i in range(ivf.nlist) if lists.list_size(i)
+    ]
     return np.sort(np.concatenate(parts).astype(np.int64))
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .config import KeyframeSettings
+from pipeline.config import KeyframeSettings
 
 
 @dataclass

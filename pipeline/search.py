@@ -10,13 +10,15 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from models.presets import ModelPreset
+from pipeline import index as index_stage
+from pipeline.catalog import Catalog
+from pipeline.embed import MODELS_DIR
+from pipeline.errors import CatalogError, UsageError
 
-from . import index as index_stage
-from .catalog import Catalog
-from .errors import CatalogError, UsageError
-
-NOT_SEMANTIC = ("this library was indexed with a random-init model ({name}): scores reflect "
-                "nothing about content -- install real CLIP weights for semantic search")
+NOT_SEMANTIC = (
+    "this library was indexed with a random-init model ({name}): scores reflect "
+    "nothing about content -- install real CLIP weights for semantic search"
+)
 
 
 @dataclass
@@ -42,19 +44,25 @@ def library_model(catalog: Catalog) -> ModelPreset:
     """The preset the library was indexed with, as stored in the catalog."""
     model_id = catalog.meta_get("model")
     if not model_id:
-        raise CatalogError(f"the library at {catalog.root} has no embeddings yet: run `dailies ingest` with a usable "
-                           f"model (see `dailies models`), or finish pending embedding with `dailies ingest` again")
+        raise CatalogError(
+            f"the library at {catalog.root} has no embeddings yet: run `dailies ingest` with a usable "
+            f"model (see `dailies models`), or finish pending embedding with `dailies ingest` again"
+        )
     row = catalog.model(model_id)
     data = json.loads(row["info_json"])
     data.pop("identity", None)
-    preset = ModelPreset(**data)
+    preset = ModelPreset(**data, base_dir=str(MODELS_DIR))
     if preset.identity != model_id:
-        raise CatalogError(f"the model files for {model_id} changed since indexing (now {preset.identity}); "
-                           f"re-ingest with --model {preset.name} or restore the model")
+        raise CatalogError(
+            f"the model files for {model_id} changed since indexing (now {preset.identity}); "
+            f"re-ingest with --model {preset.name} or restore the model"
+        )
     return preset
 
 
-def rank_shots(catalog: Catalog, vi: index_stage.VectorIndex, query: np.ndarray, limit: int, oversample: int) -> list[Hit]:
+def rank_shots(
+    catalog: Catalog, vi: index_stage.VectorIndex, query: np.ndarray, limit: int, oversample: int
+) -> list[Hit]:
     """Pure-ish core: nearest keyframes, grouped by shot (best keyframe wins), top `limit` shots."""
     if vi.ntotal == 0:
         return []
@@ -75,8 +83,22 @@ def rank_shots(catalog: Catalog, vi: index_stage.VectorIndex, query: np.ndarray,
     hits = []
     for rank, (score, kid) in enumerate(ordered, 1):
         r = rows[kid]
-        hits.append(Hit(rank, score, r["clip"], r["clip_id"], r["shot"], r["shot_id"], r["start_frame"],
-                        r["end_frame"], r["start_tc"], r["end_tc"], r["frame"], str(catalog.root / r["thumb"])))
+        hits.append(
+            Hit(
+                rank,
+                score,
+                r["clip"],
+                r["clip_id"],
+                r["shot"],
+                r["shot_id"],
+                r["start_frame"],
+                r["end_frame"],
+                r["start_tc"],
+                r["end_tc"],
+                r["frame"],
+                str(catalog.root / r["thumb"]),
+            )
+        )
     return hits
 
 
@@ -90,8 +112,15 @@ def load_query_image(path: str | Path) -> Image.Image:
         raise UsageError(f"--image {path}: not an image Dailies can read ({exc}); use a JPEG or PNG") from None
 
 
-def search(catalog: Catalog, embedder, text: str | None = None, image: str | Path | None = None,
-           limit: int = 10, oversample: int = 4, index_settings=None) -> list[Hit]:
+def search(
+    catalog: Catalog,
+    embedder,
+    text: str | None = None,
+    image: str | Path | None = None,
+    limit: int = 10,
+    oversample: int = 4,
+    index_settings=None,
+) -> list[Hit]:
     if (text is None) == (image is None):
         raise UsageError("give a text query or --image FILE (one of the two)")
     query = embedder.embed_texts([text]) if text is not None else embedder.embed_images([load_query_image(image)])

@@ -32,9 +32,9 @@ import numpy as np
 from scenedetect import FrameTimecode
 from scenedetect.detectors import AdaptiveDetector, ContentDetector
 
-from .config import ShotSettings
-from .timecode import frame_tc
-from .transitions import DissolveFinder, FadeFinder, Gradual, Scores, mean_abs
+from pipeline.config import ShotSettings
+from pipeline.timecode import frame_tc
+from pipeline.transitions import DissolveFinder, FadeFinder, Gradual, Scores, mean_abs
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,14 @@ class Shot:
 
     def to_json(self) -> dict:
         return {
-            "index": self.index, "start_frame": self.start_frame, "end_frame": self.end_frame,
-            "start_time": round(self.start_time, 6), "end_time": round(self.end_time, 6),
-            "start_tc": self.start_tc, "end_tc": self.end_tc, "confidence": round(self.confidence, 3),
+            "index": self.index,
+            "start_frame": self.start_frame,
+            "end_frame": self.end_frame,
+            "start_time": round(self.start_time, 6),
+            "end_time": round(self.end_time, 6),
+            "start_tc": self.start_tc,
+            "end_tc": self.end_tc,
+            "confidence": round(self.confidence, 3),
         }
 
 
@@ -140,8 +145,11 @@ class ShotDetector:
                 self._add_gradual(g)
             self.next_dissolve += 1
         run = self.fades.open_from  # a fade in may be under way: wait for it
-        if (self.held and self.n - 1 - self.held.last > self.dip_gap
-                and (run is None or run - self.held.last - 1 > self.dip_gap)):
+        if (
+            self.held
+            and self.n - 1 - self.held.last > self.dip_gap
+            and (run is None or run - self.held.last - 1 > self.dip_gap)
+        ):
             self._keep_gradual(self.held)
             self.held = None
         self._judge(final=False)
@@ -267,14 +275,16 @@ def build_shots(
     shots = []
     for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
         end_time = float(times[b]) if b < n else float(times[n - 1]) + frame_dur
-        shots.append(Shot(
-            index=i,
-            start_frame=a,
-            end_frame=b - 1,
-            start_time=float(times[a]),
-            end_time=end_time,
-            start_tc=frame_tc(round(float(times[a]) * float(fps)), fps, start_tc),
-            end_tc=frame_tc(round(float(times[b - 1]) * float(fps)), fps, start_tc),
-            confidence=1.0 if a == 0 else (confidences or {}).get(a, 1.0),
-        ))
+        shots.append(
+            Shot(
+                index=i,
+                start_frame=a,
+                end_frame=b - 1,
+                start_time=float(times[a]),
+                end_time=end_time,
+                start_tc=frame_tc(round(float(times[a]) * float(fps)), fps, start_tc),
+                end_tc=frame_tc(round(float(times[b - 1]) * float(fps)), fps, start_tc),
+                confidence=1.0 if a == 0 else (confidences or {}).get(a, 1.0),
+            )
+        )
     return shots

@@ -46,7 +46,9 @@ def frames_to_tc(frames: int, rate: Fraction | float, drop_frame: bool = False) 
         raise ValueError(f"negative frame count {frames}")
     r = _otio_rate(rate)
     try:
-        return otio.opentime.RationalTime(frames, r).to_timecode(r, bool(drop_frame) and is_drop_frame_rate(Fraction(rate)))
+        return otio.opentime.RationalTime(frames, r).to_timecode(
+            r, bool(drop_frame) and is_drop_frame_rate(Fraction(rate))
+        )
     except ValueError:
         n = _nominal(rate)
         ff = frames % n
@@ -71,11 +73,15 @@ def tc_to_frames(tc: str, rate: Fraction | float) -> int:
         raise ValueError(f"timecode {tc!r} is out of range at {float(rate):.3f} fps")
     drop = m[4] in ";,"
     if drop and is_drop_frame_rate(Fraction(rate)) and s == 0 and mi % 10 and f < 2 * n // 30:
-        raise ValueError(f"timecode {tc!r} does not exist in drop-frame counting (frames 00-{2 * n // 30 - 1:02d} "
-                         f"are skipped at the start of each minute but every tenth)")
+        raise ValueError(
+            f"timecode {tc!r} does not exist in drop-frame counting (frames 00-{2 * n // 30 - 1:02d} "
+            f"are skipped at the start of each minute but every tenth)"
+        )
     r = _otio_rate(rate)
     try:
-        return int(round(otio.opentime.from_timecode(f"{h:02d}:{mi:02d}:{s:02d}{';' if drop else ':'}{f:02d}", r).value))
+        return int(
+            round(otio.opentime.from_timecode(f"{h:02d}:{mi:02d}:{s:02d}{';' if drop else ':'}{f:02d}", r).value)
+        )
     except ValueError:
         return ((h * 60 + mi) * 60 + s) * n + f
 

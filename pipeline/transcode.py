@@ -23,10 +23,10 @@ from pathlib import Path
 
 import ffmpeg
 
-from .config import CONFIG_DIR, ProxySettings
-from .errors import ConfigError, FFmpegFailed, MediaError, UsageError
-from .media.ffmpeg import ffprobe_bin, safe_input
-from .media.probe import MediaInfo
+from pipeline.config import CONFIG_DIR, ProxySettings
+from pipeline.errors import ConfigError, FFmpegFailed, MediaError, UsageError
+from pipeline.media.ffmpeg import ffprobe_bin, safe_input
+from pipeline.media.probe import MediaInfo
 
 TRANSCODE_DIR = CONFIG_DIR / "transcode"
 _KEYS = {"description", "format", "extension", "max_height", "size_multiple", "video", "audio", "muxer"}
@@ -64,9 +64,17 @@ def load_preset(name: str) -> Preset:
     missing = _KEYS - set(data)
     if unknown or missing:
         raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}, missing {sorted(missing)}; keys: {sorted(_KEYS)}")
-    return Preset(name=name, description=data["description"], format=data["format"], extension=data["extension"],
-                  max_height=int(data["max_height"]), size_multiple=int(data["size_multiple"]),
-                  video=tuple(data["video"]), audio=tuple(data["audio"]), muxer=tuple(data["muxer"]))
+    return Preset(
+        name=name,
+        description=data["description"],
+        format=data["format"],
+        extension=data["extension"],
+        max_height=int(data["max_height"]),
+        size_multiple=int(data["size_multiple"]),
+        video=tuple(data["video"]),
+        audio=tuple(data["audio"]),
+        muxer=tuple(data["muxer"]),
+    )
 
 
 def load_presets(names: list[str]) -> list[Preset]:
@@ -101,8 +109,10 @@ class BurnIn:
 
 def burnin_filters(b: BurnIn, height: int) -> list[str]:
     if not Path(b.font).is_file():
-        raise UsageError(f"burn-in font {b.font} not found: install fonts-dejavu-core (scripts/setup.sh) "
-                         f"or set [proxies] font to a .ttf file that exists")
+        raise UsageError(
+            f"burn-in font {b.font} not found: install fonts-dejavu-core (scripts/setup.sh) "
+            f"or set [proxies] font to a .ttf file that exists"
+        )
     size = max(10, height // 20)
     style = f"fontfile={b.font}:fontsize={size}:fontcolor=white:box=1:boxcolor=black@0.55:boxborderw={size // 4}"
     out = []
@@ -139,13 +149,28 @@ def make_burnin(settings: ProxySettings, info: MediaInfo, tags: dict[str, str]) 
     return BurnIn(items, settings.font, Path(info.path).stem, info.start_tc, info.fps, scene_take)
 
 
-def output_args(preset: Preset, info: MediaInfo, out_path: str | os.PathLike, reel: str | None,
-                burnin: BurnIn | None = None) -> list[str]:
+def output_args(
+    preset: Preset, info: MediaInfo, out_path: str | os.PathLike, reel: str | None, burnin: BurnIn | None = None
+) -> list[str]:
     """One ffmpeg output (maps, filters, codecs, metadata, file) reading input 0."""
     w, h = proxy_size(info, preset)
     vf = [f"scale={w}:{h}:flags=bicubic", "setsar=1", *(burnin_filters(burnin, h) if burnin else [])]
-    args = ["-map", "0:v:0", "-map", "0:a?", "-fps_mode", "passthrough", "-vf", ",".join(vf),
-            *preset.video, *preset.audio, "-map_metadata", "-1", "-map_chapters", "-1"]
+    args = [
+        "-map",
+        "0:v:0",
+        "-map",
+        "0:a?",
+        "-fps_mode",
+        "passthrough",
+        "-vf",
+        ",".join(vf),
+        *preset.video,
+        *preset.audio,
+        "-map_metadata",
+        "-1",
+        "-map_chapters",
+        "-1",
+    ]
     if info.start_tc:
         args += ["-timecode", info.start_tc]
     if reel:
@@ -169,7 +194,7 @@ def clear_partials(final: Path) -> None:
     and so is one written on another machine (a Ray node sharing the library), whose processes we
     cannot see: it is removed when a run on that machine next works on the clip."""
     for stale in final.parent.glob(f".{final.name}.*.part"):
-        owner = stale.name[len(final.name) + 2:-len(".part")].rsplit("-", 2)
+        owner = stale.name[len(final.name) + 2 : -len(".part")].rsplit("-", 2)
         if len(owner) != 3 or not owner[1].isdigit():
             continue  # not a name we write
         host, pid = owner[0], int(owner[1])
@@ -200,8 +225,13 @@ def inspect(path: str | os.PathLike) -> ProxyCheck:
     try:
         data = ffmpeg.probe(safe_input(path), cmd=ffprobe_bin())
     except ffmpeg.Error as exc:
-        raise FFmpegFailed(path, [ffprobe_bin(), os.fspath(path)], 1, (exc.stderr or b"").decode(errors="replace"),
-                           "the proxy cannot be read back") from None
+        raise FFmpegFailed(
+            path,
+            [ffprobe_bin(), os.fspath(path)],
+            1,
+            (exc.stderr or b"").decode(errors="replace"),
+            "the proxy cannot be read back",
+        ) from None
     video = next((s for s in data.get("streams", []) if s.get("codec_type") == "video"), None)
     if video is None:
         raise MediaError(path, "the proxy has no video stream")
@@ -230,8 +260,11 @@ def finish(temp: Path, final: Path, expected_frames: int, start_tc: str | None, 
         if reel and check.reel != reel:
             problems.append(f"reel {check.reel!r}, the source has {reel!r}")
         if problems:
-            raise MediaError(final, "proxy does not match its source (" + "; ".join(problems) + "); it was not kept -- "
-                             "run the ingest again to redo it; if it fails again, check the source file")
+            raise MediaError(
+                final,
+                "proxy does not match its source (" + "; ".join(problems) + "); it was not kept -- "
+                "run the ingest again to redo it; if it fails again, check the source file",
+            )
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

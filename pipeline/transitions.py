@@ -21,8 +21,8 @@ Ranges are `[first, last]` inclusive frame numbers of the frames that belong to 
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -153,13 +153,15 @@ class DissolveFinder:
         last = next((i for i in range(q - 1, p - 1, -1) if mean_abs(self.frame(i)[1], hsv_q) >= edge), q - 1)
         if last < first:
             return []
-        inside = self.scores[first:last + 1]
+        inside = self.scores[first : last + 1]
         k = max(2, self.s.dissolve_min_frames // 2)
         t = self.s.threshold
-        if (max(self.scores[max(1, first - k):first + 1], default=0.0) >= t
-                and max(self.scores[last + 1:last + 2 + k], default=0.0) >= t):
+        if (
+            max(self.scores[max(1, first - k) : first + 1], default=0.0) >= t
+            and max(self.scores[last + 1 : last + 2 + k], default=0.0) >= t
+        ):
             return []  # hard cuts right at both ends: a whole (evolving) shot, not a transition
-        outside = self.scores[max(1, first - 1 - k):max(1, first - 1)] + self.scores[last + 2:last + 2 + k]
+        outside = self.scores[max(1, first - 1 - k) : max(1, first - 1)] + self.scores[last + 2 : last + 2 + k]
         if outside and float(np.median(outside)) > self.s.dissolve_rise * float(np.median(inside)):
             return []  # the picture changes as fast before and after: one evolving shot, not a transition
         confidence = 0.5 + 0.5 * min(1.0, max(0.0, 1.0 - best / self.s.blend_ratio))
@@ -223,8 +225,13 @@ class FadeFinder:
         to_extreme = darkening == dark  # fade out (to black, or brightening to white)
         picture_contrast, extreme_contrast = (c0, c1) if to_extreme else (c1, c0)
         frames = run[1:]
-        if (len(frames) < s.fade_min_frames or hi - lo < s.fade_min_change or not (dark or bright)
-                or picture_contrast < s.min_contrast or extreme_contrast >= s.min_contrast):
+        if (
+            len(frames) < s.fade_min_frames
+            or hi - lo < s.fade_min_change
+            or not (dark or bright)
+            or picture_contrast < s.min_contrast
+            or extreme_contrast >= s.min_contrast
+        ):
             return []  # a fade joins a picture and a (near) uniform black or white frame
         extreme = lo if dark else hi
         at_extreme = [abs(v - extreme) <= s.fade_floor for _, v, _ in frames]

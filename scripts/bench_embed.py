@@ -39,8 +39,9 @@ def random_init_preset(arch: str, folder: Path):
     if cfg is None:
         raise SystemExit(f"unknown open_clip architecture {arch!r}")
     (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": cfg, "preprocess_cfg": {}}))
-    return ModelPreset(name=f"{arch}-random-init", local_dir=str(folder), semantic=False, batch_size=64,
-                       gpu_batch_size=512)
+    return ModelPreset(
+        name=f"{arch}-random-init", local_dir=str(folder), semantic=False, batch_size=64, gpu_batch_size=512
+    )
 
 
 def sync(device: str) -> None:
@@ -55,8 +56,14 @@ def frames_like_keyframes(n: int, h: int, w: int, seed: int = 0) -> list[np.ndar
     from PIL import Image
 
     rng = np.random.default_rng(seed)
-    patterns = [np.asarray(Image.fromarray(rng.integers(0, 256, (h // 8 + 2, w // 8 + 2, 3), dtype=np.uint8))
-                           .resize((w, h), Image.BILINEAR)) for _ in range(16)]
+    patterns = [
+        np.asarray(
+            Image.fromarray(rng.integers(0, 256, (h // 8 + 2, w // 8 + 2, 3), dtype=np.uint8)).resize(
+                (w, h), Image.BILINEAR
+            )
+        )
+        for _ in range(16)
+    ]
     return [patterns[i % 16].copy() for i in range(n)]
 
 
@@ -79,25 +86,36 @@ def main(argv=None) -> int:
     import torch
 
     from models.clip import OpenClipEmbedder
-    from models.presets import load_preset
     from pipeline import embed as embed_stage
+    from pipeline.embed import load_preset
 
     tmp = tempfile.TemporaryDirectory(prefix="bench-embed-")
     if args.arch:
         preset = random_init_preset(args.arch, Path(tmp.name))
     else:
         preset = load_preset(args.model or "random-tiny")
-    emb = OpenClipEmbedder(preset, device=args.device, batch_size=args.batch, precision=args.precision,
-                           threads=args.threads)
+    emb = OpenClipEmbedder(
+        preset, device=args.device, batch_size=args.batch, precision=args.precision, threads=args.threads
+    )
     emb.load()
     device, bs = emb.device, emb.batch_size
     nb = args.batches or (20 if device == "cuda" else 3)
     w, h = (int(v) for v in args.frame_size.lower().split("x"))
     size = emb.input_size
-    out = {"model": preset.name, "identity": preset.identity, "semantic": preset.semantic, "device": device,
-           "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None, "precision": emb.precision,
-           "batch": bs, "frame": f"{w}x{h}", "model_input": f"{size[1]}x{size[0]}", "cpu_count": os.cpu_count(),
-           "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
+    out = {
+        "model": preset.name,
+        "identity": preset.identity,
+        "semantic": preset.semantic,
+        "device": device,
+        "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
+        "precision": emb.precision,
+        "batch": bs,
+        "frame": f"{w}x{h}",
+        "model_input": f"{size[1]}x{size[0]}",
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }
 
     # raw (preprocessed batches already on the device) and stage (decoded frames in RAM -> vectors),
     # alternated for `rounds` rounds so both see the same machine load; medians reported
@@ -147,8 +165,10 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"{out['model']} on {device}{' (' + out['gpu'] + ')' if out['gpu'] else ''}, {out['precision']}, "
-              f"batch {bs}, frames {out['frame']} -> {out['model_input']}, {os.cpu_count()} cores")
+        print(
+            f"{out['model']} on {device}{' (' + out['gpu'] + ')' if out['gpu'] else ''}, {out['precision']}, "
+            f"batch {bs}, frames {out['frame']} -> {out['model_input']}, {os.cpu_count()} cores"
+        )
         print(f"raw model      {raw:10.1f} images/s")
         print(f"embed stage    {stage:10.1f} frames/s  ({100 * stage / raw:.0f}% of raw)")
         if "jpeg_frames_per_s" in out:

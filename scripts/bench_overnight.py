@@ -19,21 +19,52 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from pipeline import transcode  # noqa: E402
 from pipeline.analyze import analyze_file  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
 from pipeline.media.ffmpeg import ffmpeg_bin, run, safe_input  # noqa: E402
 from pipeline.media.probe import probe  # noqa: E402
-from pipeline import transcode  # noqa: E402
 
 
 def make_clip(path: Path, seconds: float, size: str, rate: str = "24000/1001") -> Path:
-    graph = (f"testsrc2=s={size}:r={rate}:d={seconds / 2},format=yuv420p[a];"
-             f"smptehdbars=s={size}:r={rate}:d={seconds / 2},noise=alls=12:allf=t,format=yuv420p[b];"
-             f"[a][b]concat=n=2:v=1:a=0[v]")
-    subprocess.run([ffmpeg_bin(), "-y", "-nostdin", "-v", "error", "-filter_complex", graph,
-                    "-f", "lavfi", "-t", str(seconds), "-i", "sine=f=440:r=48000",
-                    "-map", "[v]", "-map", "0:a", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18",
-                    "-c:a", "pcm_s16le", "-timecode", "01:00:00:00", str(path)], check=True)
+    graph = (
+        f"testsrc2=s={size}:r={rate}:d={seconds / 2},format=yuv420p[a];"
+        f"smptehdbars=s={size}:r={rate}:d={seconds / 2},noise=alls=12:allf=t,format=yuv420p[b];"
+        f"[a][b]concat=n=2:v=1:a=0[v]"
+    )
+    subprocess.run(
+        [
+            ffmpeg_bin(),
+            "-y",
+            "-nostdin",
+            "-v",
+            "error",
+            "-filter_complex",
+            graph,
+            "-f",
+            "lavfi",
+            "-t",
+            str(seconds),
+            "-i",
+            "sine=f=440:r=48000",
+            "-map",
+            "[v]",
+            "-map",
+            "0:a",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "18",
+            "-c:a",
+            "pcm_s16le",
+            "-timecode",
+            "01:00:00:00",
+            str(path),
+        ],
+        check=True,
+    )
     return path
 
 
@@ -52,8 +83,18 @@ def separate(infos, presets, settings, out: Path) -> float:
         analyze_file(info, settings)
         for p in presets:
             t = out / f"{Path(info.path).stem}.{p.name}.sep.{p.extension}"
-            run([ffmpeg_bin(), "-nostdin", "-v", "error", "-i", safe_input(info.path),
-                 *transcode.output_args(p, info, t, "A001")], info.path)
+            run(
+                [
+                    ffmpeg_bin(),
+                    "-nostdin",
+                    "-v",
+                    "error",
+                    "-i",
+                    safe_input(info.path),
+                    *transcode.output_args(p, info, t, "A001"),
+                ],
+                info.path,
+            )
     return time.perf_counter() - t0
 
 
@@ -75,8 +116,10 @@ def main() -> int:
         for _ in range(args.repeat):
             results["one decode (analysis + proxies)"].append(one_pass(infos, presets, settings, tmp))
             results["separate passes"].append(separate(infos, presets, settings, tmp))
-    print(f"{args.clips} clip(s) x {args.seconds:g}s {args.size} 23.976 (H.264 + PCM), proxies: {args.presets}; "
-          f"{footage:.1f} footage-seconds; best of {args.repeat}")
+    print(
+        f"{args.clips} clip(s) x {args.seconds:g}s {args.size} 23.976 (H.264 + PCM), proxies: {args.presets}; "
+        f"{footage:.1f} footage-seconds; best of {args.repeat}"
+    )
     print("| mode | wall s | footage-s / wall-s |")
     print("|---|---|---|")
     best = {k: min(v) for k, v in results.items()}

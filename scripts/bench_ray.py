@@ -33,23 +33,39 @@ sys.path.insert(0, str(ROOT))
 def counts(library: Path) -> tuple[int, int]:
     conn = sqlite3.connect(library / "catalog.sqlite")
     try:
-        return (conn.execute("SELECT count(*) FROM shots").fetchone()[0],
-                conn.execute("SELECT count(*) FROM vectors").fetchone()[0])
+        return (
+            conn.execute("SELECT count(*) FROM shots").fetchone()[0],
+            conn.execute("SELECT count(*) FROM vectors").fetchone()[0],
+        )
     finally:
         conn.close()
 
 
 def ingest(card: Path, library: Path, executor: str) -> dict:
-    argv = [sys.executable, "-m", "pipeline.cli", "ingest", str(card), "--library", str(library),
-            "--proxies", "h264", "--no-mhl", "--model", "random-tiny", "--json"]
+    argv = [
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "ingest",
+        str(card),
+        "--library",
+        str(library),
+        "--proxies",
+        "h264",
+        "--no-mhl",
+        "--model",
+        "random-tiny",
+        "--json",
+    ]
     argv += ["--executor", "ray"] if executor == "ray" else ["--workers", "2"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
     t = time.perf_counter()
     proc = subprocess.run(argv, capture_output=True, env=env)
     wall = time.perf_counter() - t
     if proc.returncode != 0:
-        raise SystemExit(f"bench_ray: {executor} ingest failed ({proc.returncode}):\n"
-                         f"{proc.stderr.decode(errors='replace')[-2000:]}")
+        raise SystemExit(
+            f"bench_ray: {executor} ingest failed ({proc.returncode}):\n{proc.stderr.decode(errors='replace')[-2000:]}"
+        )
     return {"wall": wall, "batch": json.loads(proc.stdout)["seconds"], "counts": counts(library)}
 
 
@@ -77,27 +93,38 @@ def main() -> int:
             for executor in runs:
                 got = ingest(card, tmp / f"lib-{executor}-{r}", executor)
                 runs[executor].append(got)
-                print(f"round {r + 1} {executor:5s} batch {got['batch']:6.2f} s  wall {got['wall']:6.2f} s",
-                      file=sys.stderr)
+                print(
+                    f"round {r + 1} {executor:5s} batch {got['batch']:6.2f} s  wall {got['wall']:6.2f} s",
+                    file=sys.stderr,
+                )
         same = len({tuple(x["counts"]) for v in runs.values() for x in v}) == 1
         result = {
-            "clips": args.clips, "seconds_each": args.seconds, "size": args.size, "rounds": args.rounds,
-            "cores": os.cpu_count(), "load_avg": os.getloadavg(),
+            "clips": args.clips,
+            "seconds_each": args.seconds,
+            "size": args.size,
+            "rounds": args.rounds,
+            "cores": os.cpu_count(),
+            "load_avg": os.getloadavg(),
             "batch_s": {k: round(statistics.median(x["batch"] for x in v), 2) for k, v in runs.items()},
             "wall_s": {k: round(statistics.median(x["wall"] for x in v), 2) for k, v in runs.items()},
-            "shots_vectors": runs["local"][0]["counts"], "same_catalog_counts": same,
+            "shots_vectors": runs["local"][0]["counts"],
+            "same_catalog_counts": same,
         }
         if args.json:
             print(json.dumps(result, indent=1))
         else:
-            print(f"{args.clips} clips of {args.seconds:g} s at {args.size}; {os.cpu_count()} cores; median of "
-                  f"{args.rounds} alternating rounds")
+            print(
+                f"{args.clips} clips of {args.seconds:g} s at {args.size}; {os.cpu_count()} cores; median of "
+                f"{args.rounds} alternating rounds"
+            )
             print(f"{'':8s} {'batch s':>8s} {'wall s':>8s}")
             for k in runs:
                 print(f"{k:8s} {result['batch_s'][k]:8.2f} {result['wall_s'][k]:8.2f}")
-            print(f"Ray overhead (wall - batch): {result['wall_s']['ray'] - result['batch_s']['ray']:.2f} s, "
-                  f"local: {result['wall_s']['local'] - result['batch_s']['local']:.2f} s; shots, vectors "
-                  f"{result['shots_vectors']} in every library: {'yes' if same else 'NO'}")
+            print(
+                f"Ray overhead (wall - batch): {result['wall_s']['ray'] - result['batch_s']['ray']:.2f} s, "
+                f"local: {result['wall_s']['local'] - result['batch_s']['local']:.2f} s; shots, vectors "
+                f"{result['shots_vectors']} in every library: {'yes' if same else 'NO'}"
+            )
         return 0 if same else 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -32,8 +32,7 @@ from pipeline import index_kinds as kinds  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
 
 
-def realistic_vectors(n: int, dim: int, seed: int, rank: int = 64, clusters: int | None = None,
-                      chunk: int = 100_000):
+def realistic_vectors(n: int, dim: int, seed: int, rank: int = 64, clusters: int | None = None, chunk: int = 100_000):
     """(vectors, generator state) -- see the module docstring. Yields chunks to keep memory flat."""
     rng = np.random.default_rng(seed)
     basis, _ = np.linalg.qr(rng.normal(size=(dim, rank)))  # dim x rank, orthonormal columns
@@ -51,7 +50,7 @@ def realistic_vectors(n: int, dim: int, seed: int, rank: int = 64, clusters: int
         z = centers[which] + rng.normal(scale=0.35, size=(m, rank)).astype(np.float32)
         x = 1.2 * model["mean"] + (z / np.sqrt(rank)) @ model["basis"].T
         x += rng.normal(scale=0.25 / np.sqrt(dim), size=(m, dim)).astype(np.float32)
-        out[start:start + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
+        out[start : start + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
     return out, model
 
 
@@ -114,13 +113,21 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--config", help="settings file whose [index] section to use (default: configs/default.toml)")
     ap.add_argument("--nprobe", type=int, nargs="*", default=[], help="also report these nprobe values")
-    ap.add_argument("--text-arch", default="ViT-B-32", help="open_clip architecture for the text-encode timing ('' = skip)")
+    ap.add_argument(
+        "--text-arch", default="ViT-B-32", help="open_clip architecture for the text-encode timing ('' = skip)"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
     settings = load_settings(*([Path(args.config)] if args.config else [])).index
-    out: dict = {"n": args.n, "dim": args.dim, "queries": args.queries, "k": args.k, "cpu_count": os.cpu_count(),
-                 "vectors": "synthetic CLIP-like: shared direction + rank-64 latent, Zipf clusters, L2-normalised"}
+    out: dict = {
+        "n": args.n,
+        "dim": args.dim,
+        "queries": args.queries,
+        "k": args.k,
+        "cpu_count": os.cpu_count(),
+        "vectors": "synthetic CLIP-like: shared direction + rank-64 latent, Zipf clusters, L2-normalised",
+    }
     t0 = time.perf_counter()
     xb, model = realistic_vectors(args.n, args.dim, args.seed)
     xq = text_like_queries(model, args.queries, args.seed)
@@ -152,17 +159,23 @@ def main(argv=None) -> int:
         index.add_with_ids(xb[s:e], ids[s:e])
     t_add = time.perf_counter() - t0 - t_train
     t1 = time.perf_counter()
-    index.add_with_ids(xb[args.n - hold:], ids[args.n - hold:])
+    index.add_with_ids(xb[args.n - hold :], ids[args.n - hold :])
     t_incr = time.perf_counter() - t1
     t1 = time.perf_counter()
-    removed = index.remove_ids(ids[args.n - hold:])
+    removed = index.remove_ids(ids[args.n - hold :])
     t_remove = time.perf_counter() - t1
-    index.add_with_ids(xb[args.n - hold:], ids[args.n - hold:])
-    out["index"] = {"kind": spec.describe(), "train_s": round(t_train, 2), "add_s": round(t_add, 2),
-                    "build_s": round(t_train + t_add, 2),
-                    "add_1pct_s": round(t_incr, 3), "remove_1pct_s": round(t_remove, 3), "removed": int(removed),
-                    "memory_mb": round(kinds.memory_bytes(index) / 2**20),
-                    "rss_growth_mb": round(rss_mb() - rss0)}
+    index.add_with_ids(xb[args.n - hold :], ids[args.n - hold :])
+    out["index"] = {
+        "kind": spec.describe(),
+        "train_s": round(t_train, 2),
+        "add_s": round(t_add, 2),
+        "build_s": round(t_train + t_add, 2),
+        "add_1pct_s": round(t_incr, 3),
+        "remove_1pct_s": round(t_remove, 3),
+        "removed": int(removed),
+        "memory_mb": round(kinds.memory_bytes(index) / 2**20),
+        "rss_growth_mb": round(rss_mb() - rss0),
+    }
 
     def evaluate(nprobe_override=None):
         from dataclasses import replace
@@ -171,8 +184,12 @@ def main(argv=None) -> int:
         found = index.search(xq, args.k, params=params)[1]
         recall = float(np.mean([len(set(found[i]) & set(ids[truth[i]])) / args.k for i in range(len(xq))]))
         times = time_queries(lambda q: index.search(q, args.k, params=params), xq)
-        return {"nprobe": getattr(params, "nprobe", None), "recall_at_10": round(recall, 4),
-                "p50_ms": pct(times, 50), "p95_ms": pct(times, 95)}
+        return {
+            "nprobe": getattr(params, "nprobe", None),
+            "recall_at_10": round(recall, 4),
+            "p50_ms": pct(times, 50),
+            "p95_ms": pct(times, 95),
+        }
 
     out["search"] = evaluate()
     out["search_nprobe_sweep"] = [evaluate(p) for p in args.nprobe] if spec.kind == "ivf" else []
@@ -187,13 +204,21 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"{args.n} x {args.dim} synthetic CLIP-like vectors, {args.queries} text-like queries, {os.cpu_count()} cores")
-        print(f"index: {out['index']['kind']}: build {out['index']['build_s']} s (train {out['index']['train_s']} s), "
-              f"{out['index']['memory_mb']} MB; add 1%: {out['index']['add_1pct_s']} s, remove 1%: {out['index']['remove_1pct_s']} s")
+        print(
+            f"{args.n} x {args.dim} synthetic CLIP-like vectors, {args.queries} text-like queries, {os.cpu_count()} cores"
+        )
+        print(
+            f"index: {out['index']['kind']}: build {out['index']['build_s']} s (train {out['index']['train_s']} s), "
+            f"{out['index']['memory_mb']} MB; add 1%: {out['index']['add_1pct_s']} s, remove 1%: {out['index']['remove_1pct_s']} s"
+        )
         s = out["search"]
-        print(f"search: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, recall@{args.k} {s['recall_at_10']} (nprobe {s['nprobe']})")
+        print(
+            f"search: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, recall@{args.k} {s['recall_at_10']} (nprobe {s['nprobe']})"
+        )
         for s in out["search_nprobe_sweep"]:
-            print(f"  nprobe {s['nprobe']}: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, recall@{args.k} {s['recall_at_10']}")
+            print(
+                f"  nprobe {s['nprobe']}: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, recall@{args.k} {s['recall_at_10']}"
+            )
         e = out["exact"]
         print(f"exact: p50 {e['p50_ms']} ms, p95 {e['p95_ms']} ms, {e['memory_mb']} MB")
         if "text_encode" in out:

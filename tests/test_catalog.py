@@ -30,9 +30,23 @@ def _filled(tmp_path, n=50, dim=8):
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
     with cat.transaction():
         clip = cat.upsert_clip("/x.mov")
-        cat.replace_analysis(clip["id"], [{"index": 0, "start_frame": 0, "end_frame": 9, "start_time": 0, "end_time": 1,
-                                           "start_tc": "00:00:00:00", "end_tc": "00:00:00:09", "confidence": 1.0}],
-                             [], {0: [(i, i / 10, f"t/{i}.jpg") for i in range(n)]})
+        cat.replace_analysis(
+            clip["id"],
+            [
+                {
+                    "index": 0,
+                    "start_frame": 0,
+                    "end_frame": 9,
+                    "start_time": 0,
+                    "end_time": 1,
+                    "start_tc": "00:00:00:00",
+                    "end_tc": "00:00:00:09",
+                    "confidence": 1.0,
+                }
+            ],
+            [],
+            {0: [(i, i / 10, f"t/{i}.jpg") for i in range(n)]},
+        )
         cat.ensure_model("m1", "m1", dim, True, {})
         ids = [r["id"] for r in cat.keyframes_missing_vectors(clip["id"], "m1")]
         cat.add_vectors("m1", ids, vecs)

@@ -14,8 +14,8 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from conftest import cli
+
 from pipeline.cli import main
 from pipeline.config import KeyframeSettings
 from pipeline.keyframes import keyframe_targets
@@ -33,15 +33,19 @@ def one_clip(tmp_path_factory) -> Path:
 
 # -- exit code 2: usage errors ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("argv,message", [
-    (["search"], "give a text query or --image FILE"),
-    (["search", "dusk", "--image", "x.jpg"], "give a text query or --image FILE"),
-    (["search", "dusk", "--limit", "0"], "--limit 0: give the number of shots"),
-    (["search", "dusk", "--limit", "-3"], "--limit -3"),
-    (["ingest", "/no/such/card"], "input path(s) not found: /no/such/card"),
-    (["models", "--config", "/no/such.toml"], "--config /no/such.toml: file not found"),
-    (["models", "fetch"], "give a preset name"),
-])
+
+@pytest.mark.parametrize(
+    "argv,message",
+    [
+        (["search"], "give a text query or --image FILE"),
+        (["search", "dusk", "--image", "x.jpg"], "give a text query or --image FILE"),
+        (["search", "dusk", "--limit", "0"], "--limit 0: give the number of shots"),
+        (["search", "dusk", "--limit", "-3"], "--limit -3"),
+        (["ingest", "/no/such/card"], "input path(s) not found: /no/such/card"),
+        (["models", "--config", "/no/such.toml"], "--config /no/such.toml: file not found"),
+        (["models", "fetch"], "give a preset name"),
+    ],
+)
 def test_usage_errors_exit_2_with_the_reason(tmp_path, argv, message):
     code, out, err = cli(*argv, "--library", str(tmp_path / "lib"))
     assert code == 2, (out, err)
@@ -64,6 +68,7 @@ def test_argparse_errors_exit_2(capsys):
 
 # -- where the library is --------------------------------------------------------------------------
 
+
 def test_library_from_env_then_default_folder(one_clip, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DAILIES_LIBRARY", str(tmp_path / "from-env"))
@@ -85,6 +90,7 @@ def test_library_from_env_then_default_folder(one_clip, tmp_path, monkeypatch):
 
 # -- keyframes: at least one per shot, more for long shots, JPEG files ----------------------------
 
+
 def test_keyframes_one_per_shot_more_for_long_shots(one_clip, tmp_path):
     lib = tmp_path / "lib"
     assert cli("ingest", str(one_clip), "--library", str(lib), "--no-embed", "--no-mhl")[0] == 0
@@ -93,7 +99,9 @@ def test_keyframes_one_per_shot_more_for_long_shots(one_clip, tmp_path):
     assert [(s, e) for _, s, e in shots] == [(0, 19), (20, 269)]
     per_shot = []
     for shot_id, start, end in shots:
-        rows = conn.execute("SELECT frame, thumb FROM keyframes WHERE shot_id = ? ORDER BY frame", (shot_id,)).fetchall()
+        rows = conn.execute(
+            "SELECT frame, thumb FROM keyframes WHERE shot_id = ? ORDER BY frame", (shot_id,)
+        ).fetchall()
         per_shot.append([f for f, _ in rows])
         for frame, thumb in rows:
             assert start <= frame <= end
@@ -111,6 +119,7 @@ def test_keyframe_count_is_capped_and_never_zero():
 
 
 # -- progress bars: on a terminal only, never with --json; the device is logged once --------------
+
 
 def _dailies(argv, terminal: bool) -> tuple[int, str, str]:
     """Run `dailies` in a new process, stderr on a pseudo-terminal or a pipe; (code, stdout, stderr)."""
@@ -156,8 +165,9 @@ def test_progress_bars_only_on_a_terminal_and_never_with_json(footage, one_clip,
     assert "files:" not in err and "%|" not in err and "\r" not in err.replace("\r\n", "\n")
     assert json.loads(out)["summary"]["ok"] == 1  # stdout is nothing but the JSON
 
-    code, out, err = _dailies(["ingest", str(footage), "--no-mhl", "--model", "random-tiny",
-                               "--library", str(tmp_path / "c")], terminal=False)
+    code, out, err = _dailies(
+        ["ingest", str(footage), "--no-mhl", "--model", "random-tiny", "--library", str(tmp_path / "c")], terminal=False
+    )
     assert code == 0, err
     assert "files:" not in err and "%|" not in err and "\r" not in err
     assert "3 clip(s) ingested" in out
@@ -172,8 +182,15 @@ def test_a_closed_pipe_is_no_traceback(one_clip, tmp_path):
     r, w = os.pipe()
     os.close(r)  # nobody reads: the first write fails
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    p = subprocess.run([sys.executable, "-m", "pipeline.cli", "clips", "--json", "--library", str(lib)],
-                       stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.PIPE, text=True, env=env, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "clips", "--json", "--library", str(lib)],
+        stdin=subprocess.DEVNULL,
+        stdout=w,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     os.close(w)
     assert p.returncode == 1
     assert "Traceback" not in p.stderr and "output cut short" in p.stderr

@@ -15,21 +15,36 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import cli
 
 from pipeline.catalog import open_catalog
-from pipeline.lock import ingest_lock
+from pipeline.ingest.lock import ingest_lock
 from pipeline.media.synth import make_cuts_clip
-
-from conftest import cli
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def ingest_process(card: Path, lib: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
-    return subprocess.Popen([sys.executable, "-m", "pipeline.cli", "ingest", str(card), "--library", str(lib),
-                             "--model", "random-tiny", "--json", *extra],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "ingest",
+            str(card),
+            "--library",
+            str(lib),
+            "--model",
+            "random-tiny",
+            "--json",
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,14 +74,17 @@ def check_consistent(lib: Path) -> tuple[int, int]:
     conn = sqlite3.connect(f"file:{lib / 'catalog.sqlite'}?mode=ro", uri=True)
     try:
         conn.execute("BEGIN")
-        bare = conn.execute("SELECT count(*) FROM shots s WHERE NOT EXISTS"
-                            " (SELECT 1 FROM keyframes k WHERE k.shot_id = s.id)").fetchone()[0]
+        bare = conn.execute(
+            "SELECT count(*) FROM shots s WHERE NOT EXISTS (SELECT 1 FROM keyframes k WHERE k.shot_id = s.id)"
+        ).fetchone()[0]
         thumbs = [r[0] for r in conn.execute("SELECT thumb FROM keyframes")]
-        embedded = conn.execute("SELECT c.path, (SELECT count(*) FROM keyframes k JOIN shots s ON s.id = k.shot_id"
-                                " WHERE s.clip_id = c.id), (SELECT count(*) FROM vectors v JOIN keyframes k ON"
-                                " k.id = v.keyframe_id JOIN shots s ON s.id = k.shot_id WHERE s.clip_id = c.id)"
-                                " FROM clips c JOIN stage_runs r ON r.clip_id = c.id AND r.stage = 'embed'"
-                                " AND r.status = 'done'").fetchall()
+        embedded = conn.execute(
+            "SELECT c.path, (SELECT count(*) FROM keyframes k JOIN shots s ON s.id = k.shot_id"
+            " WHERE s.clip_id = c.id), (SELECT count(*) FROM vectors v JOIN keyframes k ON"
+            " k.id = v.keyframe_id JOIN shots s ON s.id = k.shot_id WHERE s.clip_id = c.id)"
+            " FROM clips c JOIN stage_runs r ON r.clip_id = c.id AND r.stage = 'embed'"
+            " AND r.status = 'done'"
+        ).fetchall()
     finally:
         conn.close()
     assert bare == 0
@@ -96,7 +114,7 @@ class Searcher(threading.Thread):
 
     def run(self):
         from models.clip import OpenClipEmbedder
-        from models.presets import resolve_model
+        from pipeline.embed import resolve_model
         from pipeline.search import search
 
         try:
@@ -112,7 +130,8 @@ class Searcher(threading.Thread):
                         continue
                     thumb = catalog.conn.execute(  # a keyframe that has its vector (it may lack it a moment)
                         "SELECT k.thumb FROM keyframes k JOIN vectors v ON v.keyframe_id = k.id"
-                        " ORDER BY random() LIMIT 1").fetchone()
+                        " ORDER BY random() LIMIT 1"
+                    ).fetchone()
                     if thumb is None:
                         continue
                     hits = search(catalog, embedder, image=self.lib / thumb[0], limit=5)
@@ -149,8 +168,9 @@ def test_readers_keep_answering_while_an_ingest_writes(card, tmp_path):
                     from pipeline.config import load_settings
                     from pipeline.web.app import create_app
 
-                    client = web.enter_context(TestClient(create_app(lib, load_settings()),
-                                                          base_url="http://127.0.0.1:8765"))
+                    client = web.enter_context(
+                        TestClient(create_app(lib, load_settings()), base_url="http://127.0.0.1:8765")
+                    )
                 page = client.get("/")
                 assert page.status_code == 200, page.text[:500]
                 for kid in re.findall(r"/media/keyframe/(\d+)", page.text)[:3]:  # every image it shows is there
@@ -184,9 +204,11 @@ def test_readers_keep_answering_while_an_ingest_writes(card, tmp_path):
     assert searcher.error is None, repr(searcher.error)
     assert proc.returncode == 0, err
     assert json.loads(out)["summary"]["ok"] == 5
-    print(f"\nconcurrent readers: {reads} clips reads, {pages} web pages, {web_searches} web searches, "
-          f"{searcher.count} searches, {refused} "
-          f"refused ingest(s) while the ingest ran; saw a partly ingested library: {seen_partial}")
+    print(
+        f"\nconcurrent readers: {reads} clips reads, {pages} web pages, {web_searches} web searches, "
+        f"{searcher.count} searches, {refused} "
+        f"refused ingest(s) while the ingest ran; saw a partly ingested library: {seen_partial}"
+    )
     assert reads >= 3 and pages >= 3 and web_searches >= 1 and searcher.count >= 1 and refused == 1 and seen_partial
     assert check_consistent(lib) == (5, 5 * 3)
 

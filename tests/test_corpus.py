@@ -18,10 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-from corpus import lavfi_clip, make_corpus
-
-
 from conftest import cli
+from corpus import lavfi_clip, make_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -60,8 +58,9 @@ def test_every_case_gets_its_outcome_and_message(corpus_run):
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == sum(c.status == "failed" for c in corpus.cases)
     s = report["summary"]
-    assert (s["ok"], s["failed"], s["skipped"]) == tuple(sum(c.status == k for c in corpus.cases)
-                                                         for k in ("ok", "failed", "skipped"))
+    assert (s["ok"], s["failed"], s["skipped"]) == tuple(
+        sum(c.status == k for c in corpus.cases) for k in ("ok", "failed", "skipped")
+    )
 
 
 def test_outcomes_are_recorded_in_the_catalog(corpus_run):
@@ -89,8 +88,9 @@ def test_the_morning_report_carries_every_message(corpus_run, tmp_path):
     import html
 
     corpus, root, *_ = corpus_run
-    code, out, _ = cli("report", "--library", str(root / "lib"), "--day", "all", "--out", str(tmp_path / "rep"),
-                       "--json")
+    code, out, _ = cli(
+        "report", "--library", str(root / "lib"), "--day", "all", "--out", str(tmp_path / "rep"), "--json"
+    )
     assert code == 1  # the night had failures
     data = json.loads(out)
     failures = {Path(f["clip"]).name: f["message"] for f in data["failures"] if f.get("clip")}
@@ -132,8 +132,11 @@ def test_odd_but_valid_pictures_are_read_right(corpus_run):
     conn = sqlite3.connect(root / "lib" / "catalog.sqlite")
 
     def thumbs(name):
-        rows = conn.execute("SELECT k.thumb FROM keyframes k JOIN shots s ON s.id = k.shot_id JOIN clips c"
-                            " ON c.id = s.clip_id WHERE c.path LIKE ?", (f"%/{name}",)).fetchall()
+        rows = conn.execute(
+            "SELECT k.thumb FROM keyframes k JOIN shots s ON s.id = k.shot_id JOIN clips c"
+            " ON c.id = s.clip_id WHERE c.path LIKE ?",
+            (f"%/{name}",),
+        ).fetchall()
         assert rows, name
         return {cv2.imread(str(root / "lib" / t)).shape[:2] for (t,) in rows}
 
@@ -144,8 +147,9 @@ def test_odd_but_valid_pictures_are_read_right(corpus_run):
     assert thumbs("HUGE_8K.mp4") == {(256, 456)}  # decoded at analysis size (short side 256), 16:9 kept
     # VFR: the cut is where the bars begin in time (source frame 51 at 2.04 s, the 38th frame kept), not at
     # frame index / average rate
-    (start,) = conn.execute("SELECT s.start_time FROM shots s JOIN clips c ON c.id = s.clip_id"
-                            " WHERE c.path LIKE '%/VFR.mp4' AND s.idx = 1").fetchone()
+    (start,) = conn.execute(
+        "SELECT s.start_time FROM shots s JOIN clips c ON c.id = s.clip_id WHERE c.path LIKE '%/VFR.mp4' AND s.idx = 1"
+    ).fetchone()
     assert start == pytest.approx(2.04, abs=0.005)
 
 
@@ -156,11 +160,13 @@ def test_a_second_run_does_no_work_and_says_the_same(corpus_run):
     assert code == 1
     ok = [f for f in again["files"] if f["status"] == "ok"]
     assert all(f["ran"] == [] for f in ok)
-    assert {f["path"]: (f["status"], f["message"], f["warnings"]) for f in again["files"]} == \
-           {f["path"]: (f["status"], f["message"], f["warnings"]) for f in first["files"]}
+    assert {f["path"]: (f["status"], f["message"], f["warnings"]) for f in again["files"]} == {
+        f["path"]: (f["status"], f["message"], f["warnings"]) for f in first["files"]
+    }
 
 
 # -- cases a shared corpus cannot hold -----------------------------------------------------------------
+
 
 def _as_nobody() -> list[str]:
     """Run a command as `nobody`: root reads every file whatever its mode, so the test drops root."""
@@ -198,8 +204,14 @@ def test_unreadable_file_is_named_and_the_rest_ingested():
         argv = ["ingest", str(card), "--library", str(lib), "--no-embed", "--json"]
         if os.geteuid() == 0:
             env = {**os.environ, "HOME": str(lib), "HF_HOME": str(lib / "hf"), "PYTHONPATH": str(REPO)}
-            proc = subprocess.run([*_as_nobody(), sys.executable, "-m", "pipeline.cli", *argv], env=env,
-                                  capture_output=True, text=True, timeout=120, cwd=lib)
+            proc = subprocess.run(
+                [*_as_nobody(), sys.executable, "-m", "pipeline.cli", *argv],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=lib,
+            )
             code, out, err = proc.returncode, proc.stdout, proc.stderr
         else:
             code, out, err = cli(*argv)
@@ -220,7 +232,8 @@ def test_file_still_being_copied_is_not_taken_as_complete(tmp_path):
     other is ingested; once the copy is finished the next run ingests it in full."""
     from pipeline.catalog import open_catalog
     from pipeline.config import load_settings
-    from pipeline.flow import ingest
+    from pipeline.ingest.batch import run_batch
+    from pipeline.ingest.observer import Observer
 
     src = lavfi_clip(tmp_path / "source.mov", seconds=4)
     data = src.read_bytes()
@@ -237,31 +250,33 @@ def test_file_still_being_copied_is_not_taken_as_complete(tmp_path):
             fh.write(data[4096:at])
             fh.flush()
             while not done_reading.is_set() and at < len(data) - 64:
-                fh.write(data[at:at + 16])
+                fh.write(data[at : at + 16])
                 fh.flush()
                 at += 16
                 time.sleep(0.005)
             fh.write(data[at:])
 
-    def on_file(i, total, outcome):
-        if outcome.path == str(growing):
-            done_reading.set()
+    class OnFile(Observer):
+        def file_done(self, index, total, outcome):
+            if outcome.path == str(growing):
+                done_reading.set()
 
     writer = threading.Thread(target=copy_slowly)
     writer.start()
     catalog = open_catalog(tmp_path / "lib")
     try:
-        report = ingest(catalog, [str(card)], load_settings(), on_file=on_file)
+        report = run_batch(catalog, [str(card)], load_settings(), observer=OnFile())
         writer.join()
         outcome = {Path(f.path).name: f for f in report.files}
         assert outcome["A001C001.mov"].status == "ok"
         assert outcome["A001C002.mov"].status == "failed"
         assert "still being written" in outcome["A001C002.mov"].message
         assert catalog.clip_by_path(str(growing))["status"] == "failed"
-        _assert_in_catalog_and_report(tmp_path / "lib", tmp_path / "rep", "A001C002.mov",
-                                      r"A001C002\.mov: still being written.*run ingest again")
+        _assert_in_catalog_and_report(
+            tmp_path / "lib", tmp_path / "rep", "A001C002.mov", r"A001C002\.mov: still being written.*run ingest again"
+        )
         # the copy has finished: the next run ingests it in full, from the bytes now on disk
-        report = ingest(catalog, [str(card)], load_settings())
+        report = run_batch(catalog, [str(card)], load_settings())
         outcome = {Path(f.path).name: f for f in report.files}
         assert outcome["A001C002.mov"].status == "ok" and outcome["A001C002.mov"].shots == 2
         assert outcome["A001C002.mov"].ran == ["hash", "probe", "analyze"]
@@ -272,9 +287,16 @@ def test_file_still_being_copied_is_not_taken_as_complete(tmp_path):
 
 def test_no_shell_in_the_code():
     """The runtime guard (conftest `_no_shell`) covers what the tests run; this covers the rest."""
-    bad = re.compile(r"shell\s*=\s*True|os\.system\(|os\.popen\(|subprocess\.getoutput|subprocess\.getstatusoutput|create_subprocess_shell")
-    hits = [f"{p}:{n}" for folder in ("pipeline", "models", "scripts") for p in (REPO / folder).rglob("*.py")
-            for n, line in enumerate(p.read_text().splitlines(), 1) if bad.search(line)]
+    bad = re.compile(
+        r"shell\s*=\s*True|os\.system\(|os\.popen\(|subprocess\.getoutput|subprocess\.getstatusoutput|create_subprocess_shell"
+    )
+    hits = [
+        f"{p}:{n}"
+        for folder in ("pipeline", "models", "scripts")
+        for p in (REPO / folder).rglob("*.py")
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if bad.search(line)
+    ]
     assert hits == []
     with pytest.raises(AssertionError, match="shell"):
         subprocess.run("true", shell=True)
@@ -284,9 +306,12 @@ def test_the_readme_table_says_what_the_corpus_checks(tmp_path):
     """Every corpus case has its row in README.md's Reliability table, with the status the test checks
     and the same `gets` text, so the table cannot drift from what the code is held to."""
     readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("\n## Reliability"):readme.index("\n### Concurrent use")]
-    rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in section.splitlines()
-            if line.startswith("| ") and not line.startswith("| the trouble")]
+    section = readme[readme.index("\n## Reliability") : readme.index("\n### Concurrent use")]
+    rows = [
+        [c.strip() for c in line.strip().strip("|").split("|")]
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| the trouble")
+    ]
     corpus = make_corpus(tmp_path / "card")
     wrong = []
     for case in corpus.cases:
@@ -294,6 +319,7 @@ def test_the_readme_table_says_what_the_corpus_checks(tmp_path):
         if row is None:
             wrong.append(f"{case.file}: no row")
         elif (row[2], row[3]) != (case.status, case.gets):
-            wrong.append(f"{case.file}: README says {row[2]} / {row[3]!r}; the test holds it to {case.status} / "
-                         f"{case.gets!r}")
+            wrong.append(
+                f"{case.file}: README says {row[2]} / {row[3]!r}; the test holds it to {case.status} / {case.gets!r}"
+            )
     assert not wrong, "\n".join(wrong)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from overnight_helpers import camera_clip
+
 from pipeline.catalog import open_catalog
 from pipeline.cli import main
 from pipeline.timecode import frames_to_tc
@@ -70,13 +70,17 @@ def cut_tags(lib: Path, tag: str) -> dict[str, list]:
 def test_an_nle_cut_tags_the_shots_it_uses_and_names_the_events_it_cannot_place(library, tmp_path, capsys):
     h1, h2 = 3600 * 24, 2 * 3600 * 24  # the takes' first frames (01:00:00:00, 02:00:00:00)
     edl = tmp_path / "cut_v3.edl"
-    edl.write_text(nle_edl([
-        ("A001", C1, h1 + 2, 8),          # shot 0 of C1 only
-        ("BL", None, 0, 24),              # black: no media, left out
-        ("A001", None, h2 + 20, 8),       # no clip name: by reel and timecode -> C2, across its cut (shots 0, 1)
-        ("Z009", "Z009C001", h1, 10),     # footage that is not in the library
-        ("A001", C1, h1 + 40, 20),        # runs past the end of C1
-    ]))
+    edl.write_text(
+        nle_edl(
+            [
+                ("A001", C1, h1 + 2, 8),  # shot 0 of C1 only
+                ("BL", None, 0, 24),  # black: no media, left out
+                ("A001", None, h2 + 20, 8),  # no clip name: by reel and timecode -> C2, across its cut (shots 0, 1)
+                ("Z009", "Z009C001", h1, 10),  # footage that is not in the library
+                ("A001", C1, h1 + 40, 20),  # runs past the end of C1
+            ]
+        )
+    )
     code, out = run(capsys, "tag", "import-edl", str(edl), "--library", str(library))
     assert code == 1  # two events could not be placed
     assert (out["matched"], out["unmatched"], out["shots_tagged"], out["fps"]) == (2, 2, 3, "24000/1001")
@@ -84,13 +88,18 @@ def test_an_nle_cut_tags_the_shots_it_uses_and_names_the_events_it_cannot_place(
     assert [e["event"] for e in events] == ["001", "003", "004", "005"]  # the EDL's numbers; black left out
     assert [e["record_in"] for e in events] == ["01:00:00:00", "01:00:01:08", "01:00:01:16", "01:00:02:02"]
     assert [(Path(e["clip"]).stem if e["clip"] else None, e["shots"]) for e in events] == [
-        (C1, [0]), (C2, [0, 1]), (None, []), (None, [])]
+        (C1, [0]),
+        (C2, [0, 1]),
+        (None, []),
+        (None, []),
+    ]
     assert "event 004 (record 01:00:01:16, Z009C001, reel Z009" in events[2]["problem"]
     assert "no take of that name or reel" in events[2]["problem"] and "dailies clips" in events[2]["problem"]
     assert "the source timecode is outside A001C001_220317_R1AA (01:00:00:00-01:00:02:00)" in events[3]["problem"]
     assert cut_tags(library, "in-cut") == {
         C1: [(0, "cut_v3.edl: event 001 at record 01:00:00:00")],
-        C2: [(0, "cut_v3.edl: event 003 at record 01:00:01:08"), (1, "cut_v3.edl: event 003 at record 01:00:01:08")]}
+        C2: [(0, "cut_v3.edl: event 003 at record 01:00:01:08"), (1, "cut_v3.edl: event 003 at record 01:00:01:08")],
+    }
     capsys.readouterr()
     assert main(["tag", "import-edl", str(edl), "--library", str(library)]) == 1  # the human form lists them
     err_out = capsys.readouterr().out
@@ -113,8 +122,10 @@ def test_rate_and_file_errors_are_usage_errors_that_say_what_to_do(library, tmp_
     edl = tmp_path / "cut.edl"
     edl.write_text(nle_edl([("A001", C1, 3600 * 24, 8)]))
     code, out = run(capsys, "tag", "import-edl", str(edl), "--fps", "25", "--library", str(library))
-    assert code == 1 and "is 23.976 fps, the EDL was read at 25.000: give the cut's rate with --fps" in \
-        out["events"][0]["problem"]
+    assert (
+        code == 1
+        and "is 23.976 fps, the EDL was read at 25.000: give the cut's rate with --fps" in out["events"][0]["problem"]
+    )
     capsys.readouterr()
     assert main(["tag", "import-edl", str(edl), "--fps", "fast", "--library", str(library)]) == 2
     assert "--fps fast: give a frame rate such as 23.976" in capsys.readouterr().err
@@ -127,14 +138,40 @@ def test_rate_and_file_errors_are_usage_errors_that_say_what_to_do(library, tmp_
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.lists(st.sampled_from(["001  ", "A001     ", "Z009  ", "BL  ", "V     ", "A     ", "C        ",
-                                      "D 030 ", "01:00:00:02 ", "01:00:00:10 ", "02:00:00:20 ", "99:99:99:99 ",
-                                      f"* FROM CLIP NAME: {C1}", "* FROM CLIP NAME: ", "FCM: NON-DROP FRAME",
-                                      "TITLE: x", "\n", "\r\n", "M2   ", "x", "  "]), max_size=40).map("".join))
+@given(
+    text=st.lists(
+        st.sampled_from(
+            [
+                "001  ",
+                "A001     ",
+                "Z009  ",
+                "BL  ",
+                "V     ",
+                "A     ",
+                "C        ",
+                "D 030 ",
+                "01:00:00:02 ",
+                "01:00:00:10 ",
+                "02:00:00:20 ",
+                "99:99:99:99 ",
+                f"* FROM CLIP NAME: {C1}",
+                "* FROM CLIP NAME: ",
+                "FCM: NON-DROP FRAME",
+                "TITLE: x",
+                "\n",
+                "\r\n",
+                "M2   ",
+                "x",
+                "  ",
+            ]
+        ),
+        max_size=40,
+    ).map("".join)
+)
 def test_any_text_imports_as_placed_or_explained_events_or_a_usage_error(library, tmp_path, text):
     """Fuzzed EDL text through the import: every event is placed on shots of one take or carries a problem
     that names its event; a file OTIO cannot read is a UsageError that names it. Never a traceback."""
-    from pipeline.cut import match_cut
+    from pipeline.editorial.cut import match_cut
     from pipeline.errors import UsageError
 
     path = tmp_path / "fuzzed.edl"

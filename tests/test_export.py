@@ -22,8 +22,22 @@ CASES = [
 
 def items(rate, tc):
     return [
-        ExportItem("A001C003", "/cards/A001/A001C003.mov", rate, 10, 50, tc, "A001", 1000, scene="12A", take="3",
-                   circled=True, notes="best performance", tags=["CU", "night"], markers=[(12, "CU", "face 0.31 of height")]),
+        ExportItem(
+            "A001C003",
+            "/cards/A001/A001C003.mov",
+            rate,
+            10,
+            50,
+            tc,
+            "A001",
+            1000,
+            scene="12A",
+            take="3",
+            circled=True,
+            notes="best performance",
+            tags=["CU", "night"],
+            markers=[(12, "CU", "face 0.31 of height")],
+        ),
         ExportItem("A001C004", "/cards/A001/A001C004.mov", rate, 0, 1, tc, "A001", 500, scene="12A", take="4"),
         ExportItem("B002C001", "/cards/B002/B002C001.mov", rate, 0, 24, tc, None, 200),
         ExportItem("B002C002", "/cards/B002/B002C002.mov", rate, 3, 200, "00:00:00:00", "B002", 200),
@@ -84,8 +98,11 @@ def test_fcpx_carries_take_fields_notes_and_tags(tmp_path):
     export_file(items(Fraction(30000, 1001), "23:59:59;29"), path)
     ref = next(iter(read_back(path).find_clips())).media_reference
     md = {k: v for d in ref.metadata["fcpx"]["metadata"] for k, v in d.items()}
-    assert md == {"com.apple.proapps.studio.reel": "A001", "com.apple.proapps.studio.scene": "12A",
-                  "com.apple.proapps.studio.shot": "3"}
+    assert md == {
+        "com.apple.proapps.studio.reel": "A001",
+        "com.apple.proapps.studio.scene": "12A",
+        "com.apple.proapps.studio.shot": "3",
+    }
     assert ref.metadata["fcpx"]["note"] == "best performance"
     assert [k["value"] for k in ref.metadata["fcpx"]["keywords"]] == ["CU", "night"]
     assert ref.target_url == "file:///cards/A001/A001C003.mov"

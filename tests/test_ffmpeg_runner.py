@@ -9,9 +9,23 @@ from pipeline.media.ffmpeg import ffmpeg_bin, run_with_progress
 
 
 def encode(out, seconds):
-    return [ffmpeg_bin(), "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi",
-            "-i", f"testsrc2=size=640x360:rate=25:duration={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
-            "-y", str(out)]
+    return [
+        ffmpeg_bin(),
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        f"testsrc2=size=640x360:rate=25:duration={seconds}",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-y",
+        str(out),
+    ]
 
 
 def test_progress_counts_up_to_every_frame(tmp_path):

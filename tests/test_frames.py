@@ -12,11 +12,24 @@ def reference(yuv: np.ndarray, w: int, h: int, factor: int) -> np.ndarray:
     sw, sh = w // factor, h // factor
     y = cv2.resize(yuv[:h], (sw, sh), interpolation=cv2.INTER_AREA)
     u, v = (cv2.resize(c, (sw // 2, sh // 2), interpolation=cv2.INTER_AREA) for c in yuv[h:].reshape(2, h // 2, w // 2))
-    return cv2.cvtColor(np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(sh * 3 // 2, sw), cv2.COLOR_YUV2BGR_I420)
+    return cv2.cvtColor(
+        np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(sh * 3 // 2, sw), cv2.COLOR_YUV2BGR_I420
+    )
 
 
-@pytest.mark.parametrize("w,h,factor", [(456, 256, 4), (640, 360, 5), (456, 250, 4), (458, 256, 4), (256, 144, 2),
-                                        (340, 256, 4), (456, 256, 3), (114, 64, 1)])
+@pytest.mark.parametrize(
+    "w,h,factor",
+    [
+        (456, 256, 4),
+        (640, 360, 5),
+        (456, 250, 4),
+        (458, 256, 4),
+        (256, 144, 2),
+        (340, 256, 4),
+        (456, 256, 3),
+        (114, 64, 1),
+    ],
+)
 def test_small_matches_plane_by_plane_reduction(w, h, factor):
     yuv = np.random.default_rng(w * h + factor).integers(0, 256, (h * 3 // 2, w), dtype=np.uint8)
     frame = Frame(0, 0.0, yuv=yuv, size=(w, h))

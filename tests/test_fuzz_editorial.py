@@ -1,5 +1,5 @@
 """Property-based tests (hypothesis) for what editorial hands us and what we hand back: file-name take
-patterns, ALE import (pipeline/takes.parse_ale), and EDL/ALE exports re-imported through OTIO."""
+patterns, ALE import (pipeline/editorial/takes.parse_ale), and EDL/ALE exports re-imported through OTIO."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import TakeSettings
+from pipeline.editorial.takes import FIELDS, AleResult, compile_patterns, parse_ale, parse_name
 from pipeline.errors import UsageError
 from pipeline.export import ExportItem, export_bytes
-from pipeline.takes import FIELDS, AleResult, compile_patterns, parse_ale, parse_name
 from pipeline.timecode import frames_to_tc, is_drop_frame_rate
 
 PATTERNS = compile_patterns(TakeSettings().patterns)
@@ -26,11 +26,20 @@ takes = st.integers(1, 99)
 
 # -- file-name patterns ----------------------------------------------------------------------------------
 
+
 @FAST
-@given(cam=st.sampled_from("ABCDEFGH"), roll=st.integers(1, 999), clip=st.integers(1, 999), scene=scenes,
-       take=takes, style=st.sampled_from(["{r}_C{c}_Sc{s}_T{t}", "{r}C{c}_SC{s}_TK{t}", "{r}_C{c}_{s}-T{t}",
-                                         "{r}C{c}_Scene{s}_Take{t}"]),
-       zero_pad=st.booleans(), ext=st.sampled_from([".mov", ".MXF", ".mp4", ""]))
+@given(
+    cam=st.sampled_from("ABCDEFGH"),
+    roll=st.integers(1, 999),
+    clip=st.integers(1, 999),
+    scene=scenes,
+    take=takes,
+    style=st.sampled_from(
+        ["{r}_C{c}_Sc{s}_T{t}", "{r}C{c}_SC{s}_TK{t}", "{r}_C{c}_{s}-T{t}", "{r}C{c}_Scene{s}_Take{t}"]
+    ),
+    zero_pad=st.booleans(),
+    ext=st.sampled_from([".mov", ".MXF", ".mp4", ""]),
+)
 def test_names_give_back_scene_setup_take_camera_roll(cam, roll, clip, scene, take, style, zero_pad, ext):
     number, setup = scene
     s = (f"{number:03d}" if zero_pad else str(number)) + setup
@@ -53,11 +62,19 @@ def test_any_name_parses_to_known_fields_or_nothing(name):
 
 # -- ALE import ------------------------------------------------------------------------------------------
 
-ale_rows = st.lists(st.tuples(st.from_regex(r"[A-Z][0-9]{3}C[0-9]{3}", fullmatch=True), st.integers(0, 2_000_000),
-                              st.integers(1, 5000), scenes, takes, st.booleans(),
-                              st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
-                                      max_size=30)),
-                    min_size=1, max_size=8)
+ale_rows = st.lists(
+    st.tuples(
+        st.from_regex(r"[A-Z][0-9]{3}C[0-9]{3}", fullmatch=True),
+        st.integers(0, 2_000_000),
+        st.integers(1, 5000),
+        scenes,
+        takes,
+        st.booleans(),
+        st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=30),
+    ),
+    min_size=1,
+    max_size=8,
+)
 
 
 @FAST
@@ -65,11 +82,32 @@ ale_rows = st.lists(st.tuples(st.from_regex(r"[A-Z][0-9]{3}C[0-9]{3}", fullmatch
 def test_ale_written_by_hand_reads_back(rate, rows):
     drop = is_drop_frame_rate(rate)
     fps = f"{float(rate):.3f}".rstrip("0").rstrip(".")
-    lines = ["Heading", "FIELD_DELIM\tTABS", "VIDEO_FORMAT\t1080", f"FPS\t{fps}", "", "Column",
-             "Name\tTape\tStart\tEnd\tScene\tTake\tCircled\tComments", "", "Data"]
+    lines = [
+        "Heading",
+        "FIELD_DELIM\tTABS",
+        "VIDEO_FORMAT\t1080",
+        f"FPS\t{fps}",
+        "",
+        "Column",
+        "Name\tTape\tStart\tEnd\tScene\tTake\tCircled\tComments",
+        "",
+        "Data",
+    ]
     for name, start, dur, (n, setup), take, circled, notes in rows:
-        lines.append("\t".join([name, name[:4], frames_to_tc(start, rate, drop), frames_to_tc(start + dur, rate, drop),
-                                f"{n}{setup}", str(take), "Y" if circled else "", notes]))
+        lines.append(
+            "\t".join(
+                [
+                    name,
+                    name[:4],
+                    frames_to_tc(start, rate, drop),
+                    frames_to_tc(start + dur, rate, drop),
+                    f"{n}{setup}",
+                    str(take),
+                    "Y" if circled else "",
+                    notes,
+                ]
+            )
+        )
     result = parse_ale("\r\n".join(lines) + "\r\n")
     assert result.bad == []
     assert result.fps == pytest.approx(float(rate), abs=1e-3)
@@ -83,8 +121,9 @@ def test_ale_written_by_hand_reads_back(rate, rows):
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(alphabet=st.sampled_from(list("Heading\nColumn\nData\tNameStart01:;Y*\r 0123456789")),
-                    max_size=200))
+@given(
+    text=st.text(alphabet=st.sampled_from(list("Heading\nColumn\nData\tNameStart01:;Y*\r 0123456789")), max_size=200)
+)
 def test_any_text_is_an_ale_or_a_usage_error(text):
     """Garbage in an .ale file: a clear UsageError or rows plus a list of bad lines, never a crash."""
     try:
@@ -114,18 +153,35 @@ def test_a_damaged_ale_keeps_its_good_rows_and_names_the_bad_ones(rate, rows, da
 
 # -- EDL / ALE exports, read back --------------------------------------------------------------------------
 
-items_st = st.lists(st.tuples(st.from_regex(r"[A-Z][0-9]{3}C[0-9]{3}", fullmatch=True),
-                              st.integers(0, 80_000), st.integers(1, 2000), st.integers(0, 500),
-                              st.from_regex(r"[A-Z][0-9]{3}", fullmatch=True)),
-                    min_size=1, max_size=6)
+items_st = st.lists(
+    st.tuples(
+        st.from_regex(r"[A-Z][0-9]{3}C[0-9]{3}", fullmatch=True),
+        st.integers(0, 80_000),
+        st.integers(1, 2000),
+        st.integers(0, 500),
+        st.from_regex(r"[A-Z][0-9]{3}", fullmatch=True),
+    ),
+    min_size=1,
+    max_size=6,
+)
 
 
 def _items(rate, rows):
     drop = is_drop_frame_rate(rate)
     out = []
     for name, start, length, offset, reel in rows:
-        out.append(ExportItem(name, f"/cards/{reel}/{name}.mov", rate, offset, offset + length,
-                              frames_to_tc(start, rate, drop), reel, offset + length + 10))
+        out.append(
+            ExportItem(
+                name,
+                f"/cards/{reel}/{name}.mov",
+                rate,
+                offset,
+                offset + length,
+                frames_to_tc(start, rate, drop),
+                reel,
+                offset + length + 10,
+            )
+        )
     return out
 
 
@@ -151,16 +207,23 @@ def test_ale_export_imports_as_takes(rate, rows):
     result = parse_ale(export_bytes(its, "ale").decode())
     assert result.bad == [] and result.fps == pytest.approx(float(rate), abs=1e-3)
     drop = is_drop_frame_rate(rate)
-    assert [(r.name, r.tape, r.start) for r in result.rows] == \
-           [(i.name, i.reel, frames_to_tc(i.start_frames + i.in_frame, rate, drop)) for i in its]
+    assert [(r.name, r.tape, r.start) for r in result.rows] == [
+        (i.name, i.reel, frames_to_tc(i.start_frames + i.in_frame, rate, drop)) for i in its
+    ]
 
 
 # -- EDL import: EDLs as an NLE writes them, and damaged ones ---------------------------------------------
 
-edl_events = st.lists(st.tuples(st.from_regex(r"[A-Z][0-9]{3}C[0-9]{3}", fullmatch=True),
-                                st.from_regex(r"[A-Z][0-9]{3}", fullmatch=True),
-                                st.integers(0, 80_000), st.integers(1, 2000)),
-                      min_size=1, max_size=8)
+edl_events = st.lists(
+    st.tuples(
+        st.from_regex(r"[A-Z][0-9]{3}C[0-9]{3}", fullmatch=True),
+        st.from_regex(r"[A-Z][0-9]{3}", fullmatch=True),
+        st.integers(0, 80_000),
+        st.integers(1, 2000),
+    ),
+    min_size=1,
+    max_size=8,
+)
 
 
 def _nle_edl(rate, events) -> str:
@@ -193,10 +256,33 @@ def test_an_nle_edl_imports_frame_exact(rate, events, tmp_path_factory):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.lists(st.sampled_from(["001  ", "A001     ", "V     ", "C        ", "D 030 ", "00:00:01:00 ",
-                                      "01:00:00;00 ", "99:99:99:99 ", "* FROM CLIP NAME: A001C001", "FCM: DROP FRAME",
-                                      "TITLE: x", "\n", "\r\n", "M2   ", "-", "x", "  "]), max_size=40).map("".join),
-       rate=st.sampled_from([24.0, 25.0, 23.976, 29.97]))
+@given(
+    text=st.lists(
+        st.sampled_from(
+            [
+                "001  ",
+                "A001     ",
+                "V     ",
+                "C        ",
+                "D 030 ",
+                "00:00:01:00 ",
+                "01:00:00;00 ",
+                "99:99:99:99 ",
+                "* FROM CLIP NAME: A001C001",
+                "FCM: DROP FRAME",
+                "TITLE: x",
+                "\n",
+                "\r\n",
+                "M2   ",
+                "-",
+                "x",
+                "  ",
+            ]
+        ),
+        max_size=40,
+    ).map("".join),
+    rate=st.sampled_from([24.0, 25.0, 23.976, 29.97]),
+)
 def test_any_text_is_an_edl_or_a_usage_error_naming_the_file(text, rate, tmp_path):
     """Garbage or a damaged event in an .edl: a timeline, or a UsageError that names the file -- never
     OTIO's bare ValueError or parse error escaping to the user as a traceback."""

@@ -37,9 +37,12 @@ def day(nominal: int, drop: bool) -> int:
 @FAST
 @given(data=st.data())
 def test_frames_round_trip_through_timecode(rate, drop, nominal, data):
-    n = data.draw(st.one_of(st.integers(0, day(nominal, drop) - 1),
-                            st.sampled_from([0, 1, nominal - 1, nominal, 60 * nominal - 1, 60 * nominal,
-                                             day(nominal, drop) - 1])))
+    n = data.draw(
+        st.one_of(
+            st.integers(0, day(nominal, drop) - 1),
+            st.sampled_from([0, 1, nominal - 1, nominal, 60 * nominal - 1, 60 * nominal, day(nominal, drop) - 1]),
+        )
+    )
     tc = frames_to_tc(n, rate, drop)
     m = TC.match(tc)
     assert m, tc

@@ -13,12 +13,14 @@ from PIL import Image
 
 from models.clip import OpenClipEmbedder
 from models.overlap import batched, ordered_map, run_batches, stage_batch
-from models.presets import load_preset
 from models.preprocess import PreprocessSpec, TensorPreprocess
 from pipeline import embed as embed_stage
+from pipeline.embed import load_preset
 
 CUDA = torch.cuda.is_available()
-needs_cuda = pytest.mark.skipif(not CUDA, reason="needs a CUDA device (none here): run scripts/device_check.sh on a GPU machine")
+needs_cuda = pytest.mark.skipif(
+    not CUDA, reason="needs a CUDA device (none here): run scripts/device_check.sh on a GPU machine"
+)
 SIZES = [(256, 456), (180, 320), (256, 341), (480, 270), (64, 64), (40, 72), (224, 224)]
 ONE_LEVEL = 1 / 255 / min(0.26130258, 0.26862954, 0.27577711)  # one uint8 step after Normalize
 
@@ -48,8 +50,9 @@ def vit_b32_transform():
 @pytest.mark.parametrize("which", ["random-tiny", "ViT-B-32"])
 def test_tensor_preprocess_equals_open_clip_pil_transform(which, uint8_resize, tiny, vit_b32_transform):
     """Both resize variants (uint8: the CPU's; float32: what CUDA runs) against open_clip's PIL transform."""
-    spec, pil_transform = (PreprocessSpec.from_open_clip(tiny._model), tiny._preprocess) if which == "random-tiny" \
-        else vit_b32_transform
+    spec, pil_transform = (
+        (PreprocessSpec.from_open_clip(tiny._model), tiny._preprocess) if which == "random-tiny" else vit_b32_transform
+    )
     assert spec.resize_mode == "shortest" and spec.interpolation == "bicubic"
     pre = TensorPreprocess(spec, "cpu", uint8_resize=uint8_resize)
     rng = np.random.default_rng(0)
@@ -154,6 +157,7 @@ def test_batch_size_follows_device(tiny):
 
 
 # -- on a GPU only --------------------------------------------------------------------------
+
 
 @pytest.mark.gpu
 @needs_cuda

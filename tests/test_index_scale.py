@@ -50,7 +50,7 @@ def test_kind_follows_size_with_hysteresis():
 
 def test_index_section_is_read_from_config_files(tmp_path):
     f = tmp_path / "lib.toml"
-    f.write_text("[index]\nexact_max = 10\nlarge_encoding = \"sq8\"\nnprobe = 7\n")
+    f.write_text('[index]\nexact_max = 10\nlarge_encoding = "sq8"\nnprobe = 7\n')
     s = load_settings(f).index
     assert (s.exact_max, s.large_encoding, s.nprobe) == (10, "sq8", 7)
     f.write_text("[index]\nexact_mx = 10\n")
@@ -98,10 +98,23 @@ def test_ivf_incremental_add_remove_replace_equals_exact(encoding):
 def _fill_catalog(catalog, clip_path, n_shots, per_shot, rng, model="m"):
     with catalog.transaction():
         clip = catalog.upsert_clip(clip_path)
-        shots = [{"index": i, "start_frame": i * 10, "end_frame": i * 10 + 9, "start_time": i, "end_time": i + 1,
-                  "start_tc": "00:00:00:00", "end_tc": "00:00:00:09", "confidence": 1.0} for i in range(n_shots)]
-        kfs = {i: [(i * 10 + j, float(i), f"thumbs/{clip_path}-{i}-{j}.jpg") for j in range(per_shot)]
-               for i in range(n_shots)}
+        shots = [
+            {
+                "index": i,
+                "start_frame": i * 10,
+                "end_frame": i * 10 + 9,
+                "start_time": i,
+                "end_time": i + 1,
+                "start_tc": "00:00:00:00",
+                "end_tc": "00:00:00:09",
+                "confidence": 1.0,
+            }
+            for i in range(n_shots)
+        ]
+        kfs = {
+            i: [(i * 10 + j, float(i), f"thumbs/{clip_path}-{i}-{j}.jpg") for j in range(per_shot)]
+            for i in range(n_shots)
+        }
         catalog.replace_analysis(clip["id"], shots, [], kfs)
         catalog.ensure_model(model, model, DIM, False, {})
         ids = [r["id"] for r in catalog.keyframes_missing_vectors(clip["id"], model)]

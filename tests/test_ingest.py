@@ -60,21 +60,27 @@ def test_changed_setting_redoes_exactly_what_depends_on_it(footage, tmp_path, ca
     assert all(stages == ["analyze", "embed"] for stages in ran.values()), ran
     conn = sqlite3.connect(lib / "catalog.sqlite")
     # the new setting took effect: one keyframe per started second of each shot (was one per shot)
-    per_shot = conn.execute("SELECT s.end_frame - s.start_frame + 1, c.probe_json, count(k.id) FROM shots s"
-                            " JOIN clips c ON c.id = s.clip_id JOIN keyframes k ON k.shot_id = s.id GROUP BY s.id").fetchall()
+    per_shot = conn.execute(
+        "SELECT s.end_frame - s.start_frame + 1, c.probe_json, count(k.id) FROM shots s"
+        " JOIN clips c ON c.id = s.clip_id JOIN keyframes k ON k.shot_id = s.id GROUP BY s.id"
+    ).fetchall()
     for length, probe, count in per_shot:
         num, _, den = json.loads(probe)["fps"].partition("/")
         assert count == max(1, -(-length * int(den or 1) // int(num))), (length, probe, count)
     assert max(count for *_, count in per_shot) > 1
     # no vector left behind for keyframes that are gone, and the index agrees with the catalog
-    assert conn.execute("SELECT count(*) FROM vectors").fetchone()[0] == conn.execute("SELECT count(*) FROM keyframes").fetchone()[0]
+    assert (
+        conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
+        == conn.execute("SELECT count(*) FROM keyframes").fetchone()[0]
+    )
     stamp = json.loads(next((lib / "index").glob("*.json")).read_text())
     assert stamp["count"] == conn.execute("SELECT count(*) FROM vectors").fetchone()[0]
     # search ranks shots, each by its best keyframe: a shot's second keyframe finds that shot first,
     # with that keyframe, and a long list names every shot once
     shot_id, frame, thumb = conn.execute(
         "SELECT k.shot_id, k.frame, k.thumb FROM keyframes k WHERE k.shot_id IN (SELECT shot_id FROM keyframes"
-        " GROUP BY shot_id HAVING count(*) > 1) ORDER BY k.shot_id, k.frame LIMIT 1 OFFSET 1").fetchone()
+        " GROUP BY shot_id HAVING count(*) > 1) ORDER BY k.shot_id, k.frame LIMIT 1 OFFSET 1"
+    ).fetchone()
     code, out, _ = run(capsys, "search", "--image", str(lib / thumb), "--library", str(lib), "--limit", "100", "--json")
     hits = json.loads(out)["hits"]
     assert code == 0 and (hits[0]["shot_id"], hits[0]["keyframe"]) == (shot_id, frame)
@@ -89,11 +95,15 @@ def test_changed_setting_redoes_exactly_what_depends_on_it(footage, tmp_path, ca
 
 def test_image_search_finds_its_own_keyframe_first(library, capsys):
     conn = sqlite3.connect(library / "catalog.sqlite")
-    rows = conn.execute("SELECT k.thumb, s.id, s.start_frame, c.path FROM keyframes k JOIN shots s ON s.id = k.shot_id"
-                        " JOIN clips c ON c.id = s.clip_id ORDER BY k.id").fetchall()
+    rows = conn.execute(
+        "SELECT k.thumb, s.id, s.start_frame, c.path FROM keyframes k JOIN shots s ON s.id = k.shot_id"
+        " JOIN clips c ON c.id = s.clip_id ORDER BY k.id"
+    ).fetchall()
     assert len(rows) >= 9
     for thumb, shot_id, start, path in rows[::3]:
-        code, out, _ = run(capsys, "search", "--image", str(library / thumb), "--library", str(library), "--json", "--limit", "3")
+        code, out, _ = run(
+            capsys, "search", "--image", str(library / thumb), "--library", str(library), "--json", "--limit", "3"
+        )
         assert code == 0
         data = json.loads(out)
         top = data["hits"][0]
@@ -121,7 +131,9 @@ def test_bad_files_get_one_line_errors_and_the_rest_is_ingested(footage, tmp_pat
     (card / "EMPTY.mov").write_bytes(b"")
     (card / "notes.mov").write_text("this is not a video\n" * 20)
     (card / "readme.txt").write_text("camera report\n")
-    code, out, err = run(capsys, "ingest", str(card), "--library", str(tmp_path / "lib"), "--model", "random-tiny", "-v")
+    code, out, err = run(
+        capsys, "ingest", str(card), "--library", str(tmp_path / "lib"), "--model", "random-tiny", "-v"
+    )
     assert code == 1
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(errors) == 2
@@ -156,7 +168,7 @@ def test_pending_embedding_is_filled_in_when_weights_arrive(footage, tmp_path, c
     import torch
 
     from models.clip import OpenClipEmbedder
-    from models.presets import load_preset
+    from pipeline.embed import load_preset
 
     model_dir = tmp_path / "tiny-model"
     model_dir.mkdir()

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from models.clip import OpenClipEmbedder, availability
-from models.presets import list_presets, load_preset, resolve_model
+from pipeline.embed import list_presets, load_preset, resolve_model
 from pipeline.errors import UsageError, WeightsUnavailable
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from overnight_helpers import audio, audio_rms, camera_clip, ffprobe, gray_frame, rotation, tags, video
+
 from pipeline.cli import main
 from pipeline.transcode import list_presets
 
@@ -26,11 +26,17 @@ CLIPS = {
     "A001C003_220314_R1AB.mov": ("25", 20, "10:00:00:00", "A001", (1, 1), ["-aspect", "32:9"], (640, 180)),
     # a phone clip shot upright: rotation in the display matrix -> the proxy is upright, 270x480
     # (DNxHR needs at least 256 pixels of width)
-    "B002_C005_0314AB_001.mov": ("30000/1001", 20, "23:59:59;28", "B002", (2,),
-                                 "rotate=90", (270, 480)),
+    "B002_C005_0314AB_001.mov": ("30000/1001", 20, "23:59:59;28", "B002", (2,), "rotate=90", (270, 480)),
     # the file's own reel name wins over the naming convention
-    "A001C009_220314_R1AB.mov": ("24000/1001", 20, "01:00:00:00", "TAPE42", (),
-                                 ["-metadata:s:v:0", "reel_name=TAPE42"], (320, 180)),
+    "A001C009_220314_R1AB.mov": (
+        "24000/1001",
+        20,
+        "01:00:00:00",
+        "TAPE42",
+        (),
+        ["-metadata:s:v:0", "reel_name=TAPE42"],
+        (320, 180),
+    ),
 }
 
 
@@ -40,11 +46,21 @@ def proxied(tmp_path_factory):
     card.mkdir()
     for name, (rate, frames, tc, _reel, tracks, extra, _size) in CLIPS.items():
         rotate = int(extra.split("=")[1]) if isinstance(extra, str) else 0
-        camera_clip(card / name, rate, frames, tc, audio=tracks == (2,), mono_tracks=tracks.count(1),
-                    extra=[] if rotate else extra, rotate=rotate, size="480x270" if rotate else "320x180")
+        camera_clip(
+            card / name,
+            rate,
+            frames,
+            tc,
+            audio=tracks == (2,),
+            mono_tracks=tracks.count(1),
+            extra=[] if rotate else extra,
+            rotate=rotate,
+            size="480x270" if rotate else "320x180",
+        )
     lib = tmp_path_factory.mktemp("lib")
-    code = main(["ingest", str(card), "--library", str(lib), "--no-embed", "--proxies", ",".join(PRESETS),
-                 "--burnin", "--json"])
+    code = main(
+        ["ingest", str(card), "--library", str(lib), "--no-embed", "--proxies", ",".join(PRESETS), "--burnin", "--json"]
+    )
     assert code == 0
     return card, lib
 
@@ -124,8 +140,9 @@ def test_no_partial_files_left_and_a_rerun_makes_nothing(proxied, capsys):
     card, lib = proxied
     assert not list(lib.rglob("*.part"))
     capsys.readouterr()
-    code = main(["ingest", str(card), "--library", str(lib), "--no-embed", "--proxies", ",".join(PRESETS),
-                 "--burnin", "--json"])
+    code = main(
+        ["ingest", str(card), "--library", str(lib), "--no-embed", "--proxies", ",".join(PRESETS), "--burnin", "--json"]
+    )
     assert code == 0
     assert json.loads(capsys.readouterr().out)["work_done"] == 0
 
@@ -158,20 +175,30 @@ def test_burnin_filters_carry_drop_frame_timecode_at_the_clip_rate(tmp_path):
     assert r"timecode='01\:00\:00\;00':rate=30000/1001" in vf
     assert "text='A001C004_x'" in vf and "text='Sc 12A Tk 3'" in vf
     with pytest.raises(Exception, match="fonts-dejavu-core"):
-        output_args(load_preset("h264"), info, tmp_path / "o.mp4", "A001",
-                    make_burnin(ProxySettings(burnin=True, font="/nonexistent.ttf"), info, {}))
+        output_args(
+            load_preset("h264"),
+            info,
+            tmp_path / "o.mp4",
+            "A001",
+            make_burnin(ProxySettings(burnin=True, font="/nonexistent.ttf"), info, {}),
+        )
 
 
 def test_burnin_scene_take_from_camera_tags_else_from_the_file_name(tmp_path):
     from types import SimpleNamespace
 
     from pipeline.config import load_settings
-    from pipeline.work import _scene_take
+    from pipeline.ingest.work import _scene_take
 
     settings = load_settings().replace("proxies", burnin=True)
     named = camera_clip(tmp_path / "A001C005_Sc12A_T3.mov", "25", 4)
     assert _scene_take(SimpleNamespace(settings=settings, path=str(named))) == {"scene": "12A", "take": "3"}
-    tagged = camera_clip(tmp_path / "A001C005_Sc12A_T3b.mov", "25", 4, extra=["-movflags", "use_metadata_tags", "-metadata", "scene=40", "-metadata", "take=7"])
+    tagged = camera_clip(
+        tmp_path / "A001C005_Sc12A_T3b.mov",
+        "25",
+        4,
+        extra=["-movflags", "use_metadata_tags", "-metadata", "scene=40", "-metadata", "take=7"],
+    )
     assert _scene_take(SimpleNamespace(settings=settings, path=str(tagged))) == {"scene": "40", "take": "7"}
 
 

@@ -10,14 +10,24 @@ import time
 
 import numpy as np
 import pytest
+import ray  # the `test` extra installs it: this test must not skip
 
 from pipeline.cli import main
 
-import ray  # the `test` extra installs it: this test must not skip
-
 VOLATILE = {"added_at", "updated_at", "finished_at", "checked_at", "seconds", "at", "started_at"}
-TABLES = ["clips", "stage_runs", "shots", "gradual", "keyframes", "models", "meta", "events", "cards", "proxies",
-          "batch_runs"]
+TABLES = [
+    "clips",
+    "stage_runs",
+    "shots",
+    "gradual",
+    "keyframes",
+    "models",
+    "meta",
+    "events",
+    "cards",
+    "proxies",
+    "batch_runs",
+]
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +35,7 @@ def local_ray():
     """One Ray instance for the module (start-up is slow), 2 CPUs, bound to 127.0.0.1 only."""
     from ray._private import ray_constants
 
-    from pipeline.executors.ray_exec import start_local
+    from pipeline.ingest.executors.ray_exec import start_local
 
     if ray.is_initialized():
         ray.shutdown()
@@ -56,10 +66,13 @@ def dump(library) -> dict:
     out = {}
     for table in TABLES:
         rows = conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-        out[table] = [{k: _plain(r[k]) for k in r.keys() if k not in VOLATILE | {"log_path", "argv_json"}}
-                      for r in rows]
-    out["vectors"] = {(r[0], r[1]): np.frombuffer(r[2], np.float32)
-                      for r in conn.execute("SELECT keyframe_id, model_id, vector FROM vectors")}
+        out[table] = [
+            {k: _plain(r[k]) for k in r.keys() if k not in VOLATILE | {"log_path", "argv_json"}} for r in rows
+        ]
+    out["vectors"] = {
+        (r[0], r[1]): np.frombuffer(r[2], np.float32)
+        for r in conn.execute("SELECT keyframe_id, model_id, vector FROM vectors")
+    }
     conn.close()
     return out
 
@@ -98,16 +111,17 @@ def test_ray_and_local_executors_write_the_same_catalog(local_ray, footage, tmp_
     (card / "readme.txt").write_text("camera report\n")
     code_local, local = ingest(capsys, card, tmp_path / "local", "--proxies", "h264", "--burnin")
     shutil.rmtree(card / "ascmhl")  # the Ray run meets the card as the local run did: no MHL yet
-    code_ray, remote = ingest(capsys, card, tmp_path / "ray", "--proxies", "h264", "--burnin",
-                               "--executor", "ray")
+    code_ray, remote = ingest(capsys, card, tmp_path / "ray", "--proxies", "h264", "--burnin", "--executor", "ray")
     assert code_local == code_ray == 1  # notes.mov fails in both
     keys = ("path", "status", "ran", "shots", "embedding", "mhl", "proxies")
     assert [[f[k] for k in keys] for f in remote["files"]] == [[f[k] for k in keys] for f in local["files"]]
     assert remote["summary"] == local["summary"] == {"ok": 3, "failed": 1, "skipped": 1}
     assert [f["ran"] for f in remote["files"][:3]] == [["hash", "probe", "analyze", "proxy:h264", "embed"]] * 3
-    assert [(c["status"], _plain(c["message"])) for c in remote["cards"]] == \
-           [(c["status"], _plain(c["message"])) for c in local["cards"]] == \
-           [("written", "MHL generation ascmhl/0001_A001_<time>.mhl written (xxh64)")]
+    assert (
+        [(c["status"], _plain(c["message"])) for c in remote["cards"]]
+        == [(c["status"], _plain(c["message"])) for c in local["cards"]]
+        == [("written", "MHL generation ascmhl/0001_A001_<time>.mhl written (xxh64)")]
+    )
     assert remote["index"]["total"] == local["index"]["total"] > 0
     a, b = dump(tmp_path / "local"), dump(tmp_path / "ray")
     assert len(a["proxies"]) == 3 and a["vectors"]
@@ -132,9 +146,29 @@ def test_cli_joins_a_running_cluster_by_address(local_ray, footage, tmp_path):
     address = local_ray.address_info["gcs_address"]
     assert address.startswith("127.0.0.1:")
     lib = tmp_path / "lib"
-    proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "ingest", str(footage), "--library", str(lib),
-                           "--model", "random-tiny", "--json", "--no-mhl", "--executor", "ray", "--ray-address", address],
-                          capture_output=True, text=True, timeout=240, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline.cli",
+            "ingest",
+            str(footage),
+            "--library",
+            str(lib),
+            "--model",
+            "random-tiny",
+            "--json",
+            "--no-mhl",
+            "--executor",
+            "ray",
+            "--ray-address",
+            address,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout)
     assert report["summary"] == {"ok": 3, "failed": 0, "skipped": 0}
@@ -153,8 +187,20 @@ def test_ray_flags_need_the_ray_executor(footage, tmp_path, capsys):
 def test_embedding_actors_that_would_leave_no_cpu_for_the_files_are_refused(local_ray, footage, tmp_path, capsys):
     config = tmp_path / "two-actors.toml"
     config.write_text("[ray]\nembed_actors = 2\n")  # both CPUs of the instance, for the whole run
-    code = main(["ingest", str(footage), "--library", str(tmp_path / "lib"), "--model", "random-tiny",
-                 "--config", str(config), "--executor", "ray"])
+    code = main(
+        [
+            "ingest",
+            str(footage),
+            "--library",
+            str(tmp_path / "lib"),
+            "--model",
+            "random-tiny",
+            "--config",
+            str(config),
+            "--executor",
+            "ray",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1 and "the Ray cluster has 2 CPU(s): 2 embedding actor(s) of 1 CPU would leave" in err, err
     assert_resources_back()
@@ -196,7 +242,7 @@ def test_ctrl_c_cancels_the_tasks_and_returns_once_none_is_running(local_ray, tm
     """RayExecutor.run's contract (batch.LocalExecutor's): when the driver stops, queued tasks are dropped and
     running ones interrupted, and `run` returns only after every task has ended."""
     from pipeline.config import load_settings
-    from pipeline.executors.ray_exec import RayExecutor
+    from pipeline.ingest.executors.ray_exec import RayExecutor
 
     def work(job, progress):  # a file's work: reports progress, writes until interrupted
         marks = job["dir"]
@@ -251,11 +297,11 @@ def test_ctrl_c_during_a_ray_batch_leaves_no_partial_file_and_a_rerun_finishes(l
     rerun does exactly the files the interrupted run did not record."""
     from overnight_helpers import camera_clip
 
-    from models.presets import resolve_model
-    from pipeline.batch import Observer, run_batch
     from pipeline.catalog import open_catalog
     from pipeline.config import load_settings
-    from pipeline.executors.ray_exec import RayExecutor
+    from pipeline.embed import resolve_model
+    from pipeline.ingest.batch import Observer, run_batch
+    from pipeline.ingest.executors.ray_exec import RayExecutor
 
     card = tmp_path / "A006"
     card.mkdir()
@@ -273,16 +319,26 @@ def test_ctrl_c_during_a_ray_batch_leaves_no_partial_file_and_a_rerun_finishes(l
         with RayExecutor(settings) as executor:
             actors = executor.embedder(preset, settings.embed, False)
             with pytest.raises(KeyboardInterrupt):
-                run_batch(catalog, [str(card)], settings, preset, lambda p: actors, proxies=["h264"],
-                          observer=CtrlC(), executor=executor)
+                run_batch(
+                    catalog,
+                    [str(card)],
+                    settings,
+                    preset,
+                    lambda p: actors,
+                    proxies=["h264"],
+                    observer=CtrlC(),
+                    executor=executor,
+                )
             assert [r["status"] for r in catalog.batch_runs()] == ["interrupted"]
             assert not list((tmp_path / "lib").rglob("*.part"))
             done = {c["path"] for c in catalog.clips() if catalog.proxies(c["id"])}
             assert 1 <= len(done) < 4
-            report = run_batch(catalog, [str(card)], settings, preset, lambda p: actors, proxies=["h264"],
-                               executor=executor)
-        assert sorted(f.path for f in report.files if "proxy:h264" in f.ran) == \
-               sorted(str(p) for p in card.glob("*.mov") if str(p) not in done)
+            report = run_batch(
+                catalog, [str(card)], settings, preset, lambda p: actors, proxies=["h264"], executor=executor
+            )
+        assert sorted(f.path for f in report.files if "proxy:h264" in f.ran) == sorted(
+            str(p) for p in card.glob("*.mov") if str(p) not in done
+        )
         assert all(len(catalog.proxies(c["id"])) == 1 for c in catalog.clips())
         assert report.embed_pending is None and report.index["total"] > 0
         assert not list((tmp_path / "lib").rglob("*.part"))

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import cli
 
 from pipeline.catalog import open_catalog
 from pipeline.media.ffmpeg import ffmpeg_bin
 from pipeline.media.synth import make_cuts_clip
-
-from conftest import cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,8 +26,12 @@ def tmpfs(where: Path, size: str):
     """A small file system of its own at `where` (root only; skipped where mounting is not allowed)."""
     where.mkdir(parents=True, exist_ok=True)
     try:
-        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True,
-                       capture_output=True, timeout=10)
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+            check=True,
+            capture_output=True,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError) as exc:
         pytest.skip(f"cannot mount a small tmpfs to fill up ({exc}); needs root with CAP_SYS_ADMIN")
     try:
@@ -55,8 +57,9 @@ def assert_consistent(lib: Path) -> dict[str, str]:
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         for cid, status in conn.execute("SELECT id, status FROM clips"):
-            analyze = conn.execute("SELECT status FROM stage_runs WHERE clip_id = ? AND stage = 'analyze'",
-                                   (cid,)).fetchone()
+            analyze = conn.execute(
+                "SELECT status FROM stage_runs WHERE clip_id = ? AND stage = 'analyze'", (cid,)
+            ).fetchone()
             shots = conn.execute("SELECT count(*) FROM shots WHERE clip_id = ?", (cid,)).fetchone()[0]
             assert (shots > 0) == bool(analyze and analyze[0] == "done")  # all of an analysis, or none of it
             assert status != "ok" or (analyze and analyze[0] == "done")
@@ -112,19 +115,27 @@ def test_disk_full_during_catalog_writes_then_resume(card, tmp_path):
 # its own address space. Not ru_maxrss: a process started by vfork+exec inherits the spawner's high-water
 # mark there (the kernel carries the old mm's peak over the exec), so from inside pytest it would report
 # pytest's size (~190 MB late in a suite run) and hide any growth under it.
-_MEASURED = ("import sys\n"
-             "from pipeline.cli import main\n"
-             "code = main(sys.argv[2:])\n"
-             "hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1]\n"
-             "open(sys.argv[1], 'w').write(hwm)\n"
-             "sys.exit(code)\n")
+_MEASURED = (
+    "import sys\n"
+    "from pipeline.cli import main\n"
+    "code = main(sys.argv[2:])\n"
+    "hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM:')).split()[1]\n"
+    "open(sys.argv[1], 'w').write(hwm)\n"
+    "sys.exit(code)\n"
+)
 
 
 def _peak_rss_mb(argv: list[str], out: Path) -> float:
     """Peak resident memory of the `dailies ARGV` process, in MB (VmHWM, kB, from the kernel)."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run([sys.executable, "-c", _MEASURED, str(out), *argv], env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", _MEASURED, str(out), *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     return int(out.read_text()) / 1024
 
@@ -137,15 +148,37 @@ def test_memory_stays_flat_on_a_30_minute_clip(tmp_path):
     for minutes in (1, 30):
         (tmp_path / f"card{minutes}").mkdir()  # a card folder of its own, apart from the libraries
         clip = tmp_path / f"card{minutes}" / f"long_{minutes}min.mp4"
-        subprocess.run([ffmpeg_bin(), "-nostdin", "-v", "error", "-f", "lavfi", "-i",
-                        f"testsrc2=s=64x36:r=10:d={minutes * 60}", "-c:v", "libx264", "-preset", "ultrafast",
-                        "-g", "250", str(clip)], check=True, timeout=300)
-        sizes[minutes] = _peak_rss_mb(["ingest", str(clip), "--library", str(tmp_path / f"lib{minutes}"),
-                                       "--no-embed", "--json"], tmp_path / f"rss{minutes}")
+        subprocess.run(
+            [
+                ffmpeg_bin(),
+                "-nostdin",
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc2=s=64x36:r=10:d={minutes * 60}",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-g",
+                "250",
+                str(clip),
+            ],
+            check=True,
+            timeout=300,
+        )
+        sizes[minutes] = _peak_rss_mb(
+            ["ingest", str(clip), "--library", str(tmp_path / f"lib{minutes}"), "--no-embed", "--json"],
+            tmp_path / f"rss{minutes}",
+        )
     conn = sqlite3.connect(tmp_path / "lib30" / "catalog.sqlite")
     assert conn.execute("SELECT frame_count FROM clips").fetchone()[0] == 18_000
-    print(f"\npeak RSS (VmHWM) of `dailies ingest --no-embed`: 1-min clip {sizes[1]:.1f} MB, 30-min clip "
-          f"{sizes[30]:.1f} MB (+{sizes[30] - sizes[1]:.1f} MB for 30x the frames)")
+    print(
+        f"\npeak RSS (VmHWM) of `dailies ingest --no-embed`: 1-min clip {sizes[1]:.1f} MB, 30-min clip "
+        f"{sizes[30]:.1f} MB (+{sizes[30] - sizes[1]:.1f} MB for 30x the frames)"
+    )
     assert 30 < sizes[1] < 1000  # a real Python process's size, not a figure inherited from elsewhere
     assert sizes[30] - sizes[1] < 25, sizes
 
@@ -153,8 +186,9 @@ def test_memory_stays_flat_on_a_30_minute_clip(tmp_path):
 def test_disk_full_during_proxies_then_resume(card, tmp_path):
     lib = tmp_path / "lib"
     with tmpfs(lib / "proxies", "300k"):  # room for a proxy or two, not four
-        code, out, err = cli("ingest", str(card), "--library", str(lib), "--no-embed", "--no-mhl", "--proxies", "h264",
-                             "--workers", "1")
+        code, out, err = cli(
+            "ingest", str(card), "--library", str(lib), "--no-embed", "--no-mhl", "--proxies", "h264", "--workers", "1"
+        )
         assert code == 1, err
         assert "dailies: error: the library's disk is full" in err and "No space left on device" in err
         assert "free some space and run the same command again" in err and "Traceback" not in err

@@ -7,11 +7,11 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.config import load_settings
+from pipeline.editorial.measure import framing_signature
+from pipeline.editorial.selects import group_setups, score_setup
+from pipeline.editorial.takes import Take
 from pipeline.export import read_back
 from pipeline.media.synth import make_graph_clip
-from pipeline.measure import framing_signature
-from pipeline.selects import group_setups, score_setup
-from pipeline.takes import Take
 
 SRC = "testsrc2=s=480x270:r=25"
 
@@ -23,7 +23,9 @@ def library(tmp_path_factory):
     make_graph_clip(card / "Sc5-Tk2.mp4", SRC, 60, "25", None, timecode="10:00:10:00")
     make_graph_clip(card / "Sc5-Tk3.mp4", SRC, 20, "25", None, timecode="10:00:20:00")  # false start
     make_graph_clip(card / "Sc5-Tk4.mp4", SRC, 60, "25", "eq=brightness=0.45:contrast=1.3", timecode="10:00:30:00")
-    make_graph_clip(card / "Sc6-Tk1.mp4", "mandelbrot=s=480x270:r=25:maxiter=60", 30, "25", None, timecode="11:00:00:00")
+    make_graph_clip(
+        card / "Sc6-Tk1.mp4", "mandelbrot=s=480x270:r=25:maxiter=60", 30, "25", None, timecode="11:00:00:00"
+    )
     lib = tmp_path_factory.mktemp("lib")
     assert main(["ingest", str(card), "--library", str(lib), "--no-embed", "--json"]) == 0
     return lib
@@ -52,13 +54,17 @@ def test_pin_and_reject_are_respected(library, capsys):
     assert main(["selects", "pin", "Sc5-Tk3", "--note", "director likes it", "--library", str(library)]) == 0
     assert main(["selects", "reject", "Sc5-Tk2", "--library", str(library)]) == 0
     ranked = selects(capsys, library)["5"]
-    assert ranked[0]["name"] == "Sc5-Tk3" and ranked[0]["override"] == "pin" and ranked[0]["note"] == "director likes it"
+    assert (
+        ranked[0]["name"] == "Sc5-Tk3" and ranked[0]["override"] == "pin" and ranked[0]["note"] == "director likes it"
+    )
     assert ranked[-1]["name"] == "Sc5-Tk2" and ranked[-1]["override"] == "reject"
     out = library / "sel.edl"
     assert main(["export", "selects", "-o", str(out), "--library", str(library)]) == 0
     clips = list(read_back(out, rate=25).find_clips())
     assert [c.name for c in clips] == ["Sc5-Tk3", "Sc6-Tk1"]
-    assert clips[0].source_range.start_time.to_timecode() == "10:00:20:00" and clips[0].source_range.duration.value == 20
+    assert (
+        clips[0].source_range.start_time.to_timecode() == "10:00:20:00" and clips[0].source_range.duration.value == 20
+    )
     for name in ("Sc5-Tk3", "Sc5-Tk2"):
         assert main(["selects", "clear", name, "--library", str(library)]) == 0
     assert selects(capsys, library)["5"][0]["name"] == "Sc5-Tk2"
@@ -67,8 +73,11 @@ def test_pin_and_reject_are_respected(library, capsys):
 def test_group_setups_splits_by_framing():
     rng = np.random.default_rng(0)
     a, b = rng.random((90, 160)), rng.random((90, 160))
-    sig = {1: framing_signature((a * 255).astype(np.uint8)), 2: framing_signature((a * 128 + 60).astype(np.uint8)),
-           3: framing_signature((b * 255).astype(np.uint8))}
+    sig = {
+        1: framing_signature((a * 255).astype(np.uint8)),
+        2: framing_signature((a * 128 + 60).astype(np.uint8)),
+        3: framing_signature((b * 255).astype(np.uint8)),
+    }
     takes = [Take(i, f"/c/{i}.mov", scene="7", camera="A") for i in (1, 2, 3)]
     setups = group_setups(takes, sig, 0.5)
     assert sorted(sorted(t.clip_id for t in g) for g in setups.values()) == [[1, 2], [3]]

@@ -2,11 +2,11 @@ import json
 from fractions import Fraction
 
 import pytest
+from conftest import shared
 
 from pipeline.cli import main
 from pipeline.media.synth import cut_frames, make_cuts_clip
 from pipeline.timecode import frame_tc, tc_to_frames
-from conftest import shared
 
 
 def shots_json(capsys, path, *extra):
@@ -14,12 +14,15 @@ def shots_json(capsys, path, *extra):
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.parametrize("rate,lengths", [
-    ("24000/1001", [40, 23, 61, 30, 18]),
-    ("30000/1001", [17, 52, 33, 45]),
-    ("25", [60, 16, 29]),
-    ("24", [33, 33, 33]),
-])
+@pytest.mark.parametrize(
+    "rate,lengths",
+    [
+        ("24000/1001", [40, 23, 61, 30, 18]),
+        ("30000/1001", [17, 52, 33, 45]),
+        ("25", [60, 16, 29]),
+        ("24", [33, 33, 33]),
+    ],
+)
 def test_generated_cuts_are_exact(tmp_path, capsys, rate, lengths):
     clip = make_cuts_clip(tmp_path / "c.mp4", lengths, rate)
     data = shots_json(capsys, clip)

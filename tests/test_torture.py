@@ -27,9 +27,25 @@ def load_script():
 def torture_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("torture")
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run([sys.executable, str(REPO / "scripts" / "torture.py"), "--runs", "3", "--clips", "2",
-                           "--seed", "8", "--keep", str(work), "--json"],
-                          env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "torture.py"),
+            "--runs",
+            "3",
+            "--clips",
+            "2",
+            "--seed",
+            "8",
+            "--keep",
+            str(work),
+            "--json",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     print("\n" + proc.stderr)
     return proc, work
 
@@ -56,8 +72,10 @@ def test_the_checks_catch_what_they_claim_to(torture_run, tmp_path):
     seen = t.done_stages(lib)
     assert t.redone_since(seen, t.done_stages(lib)) == []
     conn = sqlite3.connect(lib / "catalog.sqlite")
-    conn.execute("UPDATE stage_runs SET finished_at = '2099-01-01T00:00:00.000Z' WHERE stage = 'analyze'"
-                 " AND clip_id = (SELECT min(id) FROM clips)")  # as if a later run analysed it again
+    conn.execute(
+        "UPDATE stage_runs SET finished_at = '2099-01-01T00:00:00.000Z' WHERE stage = 'analyze'"
+        " AND clip_id = (SELECT min(id) FROM clips)"
+    )  # as if a later run analysed it again
     conn.commit()
     assert [s for _, s in t.redone_since(seen, t.done_stages(lib))] == ["analyze"]
     kf = conn.execute("SELECT id FROM keyframes ORDER BY id LIMIT 1").fetchone()[0]

@@ -7,11 +7,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from overnight_helpers import camera_clip
+
 from pipeline.cli import main
-from pipeline.hashing import hash_many
-from pipeline.verify import ascmhl_bin, read_history
+from pipeline.ingest.hashing import hash_many
+from pipeline.ingest.verify import ascmhl_bin, read_history
 
 
 def _ascmhl_verify(card: Path) -> subprocess.CompletedProcess:
@@ -121,7 +121,9 @@ def test_bit_rot_with_unchanged_mtime_needs_reverify_and_missing_files_are_loud(
     capsys.readouterr()
     assert main(["report", "--library", str(lib), "--out", str(report), "--day", "all"]) == 1
     data = json.loads((report / "report.json").read_text())
-    assert any(f.get("card") == str(card) and "missing" in f["message"] and "A002C003_220315_R2CD.mov" in f["message"]
-               for f in data["failures"])
+    assert any(
+        f.get("card") == str(card) and "missing" in f["message"] and "A002C003_220315_R2CD.mov" in f["message"]
+        for f in data["failures"]
+    )
     html = (report / "report.html").read_text()
     assert html.index("A002C003_220315_R2CD.mov") < html.index("<h2>Totals")

@@ -17,10 +17,19 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -125,9 +134,14 @@ def test_search_open_play_from_in_point_and_keys(server, page, web_library):
     page.keyboard.press("Enter")
     page.wait_for_url("**" + href)
     shot_id = int(href.rsplit("/", 1)[1])
-    start, end, start_tc, fps = sqlite3.connect(web_library / "catalog.sqlite").execute(
-        "SELECT s.start_time, s.end_time, s.start_tc, c.fps FROM shots s JOIN clips c ON c.id = s.clip_id WHERE s.id = ?",
-        (shot_id,)).fetchone()
+    start, end, start_tc, fps = (
+        sqlite3.connect(web_library / "catalog.sqlite")
+        .execute(
+            "SELECT s.start_time, s.end_time, s.start_tc, c.fps FROM shots s JOIN clips c ON c.id = s.clip_id WHERE s.id = ?",
+            (shot_id,),
+        )
+        .fetchone()
+    )
     num, den = (int(x) for x in fps.split("/"))
     frame = den / num
 
@@ -142,8 +156,10 @@ def test_search_open_play_from_in_point_and_keys(server, page, web_library):
     shot(page, "shot")
 
     page.keyboard.press("l")  # play
-    wait_js(page, f"!document.getElementById('player').paused && "
-                           f"document.getElementById('player').currentTime > {start + frame}")
+    wait_js(
+        page,
+        f"!document.getElementById('player').paused && document.getElementById('player').currentTime > {start + frame}",
+    )
     t = video.evaluate("v => v.currentTime")
     assert start < t <= end + frame
     page.keyboard.press("k")  # stop
@@ -179,7 +195,9 @@ def test_search_open_play_from_in_point_and_keys(server, page, web_library):
     assert page.locator("#tags .tag.manual", has_text="hero take").is_visible()
     with page.expect_navigation():
         page.keyboard.press("c")
-    wait_js(page, "document.getElementById('circle') && document.getElementById('circle').textContent.includes('Circled')")
+    wait_js(
+        page, "document.getElementById('circle') && document.getElementById('circle').textContent.includes('Circled')"
+    )
     shot(page, "shot-tagged")
 
     # export: search with the tag filter, download the EDL of the results
@@ -198,15 +216,22 @@ def test_search_open_play_from_in_point_and_keys(server, page, web_library):
     assert page.locator("#tags .tag", has_text="hero take").count() == 0
     with page.expect_navigation():
         page.locator("#circle").click()
-    wait_js(page, "document.getElementById('circle') && document.getElementById('circle').textContent.includes('Circle') && "
-                  "!document.getElementById('circle').textContent.includes('Circled')")
+    wait_js(
+        page,
+        "document.getElementById('circle') && document.getElementById('circle').textContent.includes('Circle') && "
+        "!document.getElementById('circle').textContent.includes('Circled')",
+    )
     page.keyboard.press("ArrowDown")
     page.wait_for_url(lambda url: not url.endswith(href))
 
 
 def test_image_query_by_upload_and_more_like_this(server, page, web_library):
     page.goto(server + "/")
-    thumb = sqlite3.connect(web_library / "catalog.sqlite").execute("SELECT thumb FROM keyframes ORDER BY id LIMIT 1").fetchone()[0]
+    thumb = (
+        sqlite3.connect(web_library / "catalog.sqlite")
+        .execute("SELECT thumb FROM keyframes ORDER BY id LIMIT 1")
+        .fetchone()[0]
+    )
     page.set_input_files("input[type=file]", str(web_library / thumb))
     page.wait_for_url("**/?image=*")
     assert page.locator("img.qimage").is_visible()
@@ -234,7 +259,9 @@ def test_exports_page(server, page):
     with page.expect_navigation():
         page.locator("a.allexports").click()
     assert page.locator(".tabs a.active").inner_text() == "Exports"
-    assert page.locator("#export-search .button").count() == 5 and "3 shots" in page.locator("#export-search").inner_text()
+    assert (
+        page.locator("#export-search .button").count() == 5 and "3 shots" in page.locator("#export-search").inner_text()
+    )
     shot(page, "exports")
     with page.expect_download() as dl:
         page.locator("#export-search a", has_text="OTIO").click()
@@ -258,7 +285,8 @@ def test_library_page(server, page):
     with page.expect_navigation():
         page.locator("a", has_text="Morning report").click()
     assert page.locator("img").count() >= 1 and page.evaluate(
-        "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+        "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"
+    )
     shot(page, "report")
     page.goto(server + "/library")
     page.locator("table.clips a", has_text="A001C002.mov").click()

@@ -120,10 +120,11 @@ def test_long_or_malformed_parameters_are_refused(client):
 
 def test_shot_page_has_player_at_in_point_filmstrip_and_neighbours(client, web_library):
     shot_id, clip_id, start, start_tc = rows(
-        web_library, "SELECT s.id, s.clip_id, s.start_time, s.start_tc FROM shots s WHERE idx = 1 ORDER BY id LIMIT 1")[0]
+        web_library, "SELECT s.id, s.clip_id, s.start_time, s.start_tc FROM shots s WHERE idx = 1 ORDER BY id LIMIT 1"
+    )[0]
     page = client.get(f"/shot/{shot_id}")
     assert page.status_code == 200
-    assert f'/media/clip/{clip_id}' in page.text and "data-player=" in page.text and start_tc in page.text
+    assert f"/media/clip/{clip_id}" in page.text and "data-player=" in page.text and start_tc in page.text
     n_shots = rows(web_library, "SELECT count(*) FROM shots WHERE clip_id = ?", clip_id)[0][0]
     assert page.text.count('class="frame') == n_shots
     assert 'data-nav="prev"' in page.text and 'data-nav="next"' in page.text
@@ -136,7 +137,9 @@ def test_shot_page_has_player_at_in_point_filmstrip_and_neighbours(client, web_l
 
 
 def test_clip_link_opens_its_first_shot(client, web_library):
-    clip_id, first = rows(web_library, "SELECT clip_id, min(id) FROM shots GROUP BY clip_id ORDER BY clip_id LIMIT 1")[0]
+    clip_id, first = rows(web_library, "SELECT clip_id, min(id) FROM shots GROUP BY clip_id ORDER BY clip_id LIMIT 1")[
+        0
+    ]
     r = client.get(f"/clip/{clip_id}", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/shot/{first}"
     failed = rows(web_library, "SELECT id FROM clips WHERE status = 'failed'")[0][0]
@@ -167,10 +170,22 @@ def test_keyframes_are_served_by_id_only(client, web_library):
     kid = rows(web_library, "SELECT id FROM keyframes LIMIT 1")[0][0]
     r = client.get(f"/media/keyframe/{kid}")
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg" and r.content[:2] == b"\xff\xd8"
-    for bad in ("/media/keyframe/999999", "/media/keyframe/0", "/media/keyframe/-1", "/media/keyframe/abc",
-                "/media/keyframe/..%2F..%2Fcatalog.sqlite", "/media/keyframe/%2e%2e/%2e%2e/catalog.sqlite",
-                "/media/clip/..%2F..%2F..%2Fetc%2Fpasswd", "/static/..%2Fapp.py", "/static/%2e%2e/app.py",
-                "/static/../../pipeline/web/app.py", "/media/", "/media/keyframe/", "/static/", "/thumbs/1"):
+    for bad in (
+        "/media/keyframe/999999",
+        "/media/keyframe/0",
+        "/media/keyframe/-1",
+        "/media/keyframe/abc",
+        "/media/keyframe/..%2F..%2Fcatalog.sqlite",
+        "/media/keyframe/%2e%2e/%2e%2e/catalog.sqlite",
+        "/media/clip/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/static/..%2Fapp.py",
+        "/static/%2e%2e/app.py",
+        "/static/../../pipeline/web/app.py",
+        "/media/",
+        "/media/keyframe/",
+        "/static/",
+        "/thumbs/1",
+    ):
         r = client.get(bad)
         assert r.status_code in (400, 404), bad
         assert b"root:" not in r.content and b"SQLite format" not in r.content and b"create_app" not in r.content
@@ -190,7 +205,9 @@ def test_a_tampered_catalog_path_cannot_escape_the_library(web_library, tmp_path
 
 
 def test_clip_video_is_the_h264_proxy_with_range_requests(client, web_library):
-    clip_id, proxy = rows(web_library, "SELECT clip_id, path FROM proxies WHERE preset = 'h264' ORDER BY clip_id LIMIT 1")[0]
+    clip_id, proxy = rows(
+        web_library, "SELECT clip_id, path FROM proxies WHERE preset = 'h264' ORDER BY clip_id LIMIT 1"
+    )[0]
     data = (web_library / proxy).read_bytes()
     full = client.get(f"/media/clip/{clip_id}")
     assert full.status_code == 200 and full.headers["accept-ranges"] == "bytes" and full.content == data
@@ -229,8 +246,12 @@ def test_without_a_usable_proxy_the_source_is_served(web_library, tmp_path):
 # -- uploads --------------------------------------------------------------------------------------
 def test_image_upload_searches_and_holds_only_a_reencoded_thumbnail(client, web_library):
     token = csrf(client)
-    r = client.post("/search/image", data={"csrf": token}, files={"file": ("still.jpg", jpeg(web_library), "image/jpeg")},
-                    follow_redirects=False)
+    r = client.post(
+        "/search/image",
+        data={"csrf": token},
+        files={"file": ("still.jpg", jpeg(web_library), "image/jpeg")},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"].startswith("/?image=")
     key = r.headers["location"].split("=")[1]
     page = client.get(r.headers["location"])
@@ -240,19 +261,26 @@ def test_image_upload_searches_and_holds_only_a_reencoded_thumbnail(client, web_
     assert hits[0]["shot_id"] == first_shot and hits[0]["score"] == pytest.approx(1.0, abs=1e-3)
     png = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 30, 30)).save(png, "PNG")
-    r = client.post("/search/image", data={"csrf": token}, files={"file": ("a.png", png.getvalue(), "image/png")},
-                    follow_redirects=False)
+    r = client.post(
+        "/search/image",
+        data={"csrf": token},
+        files={"file": ("a.png", png.getvalue(), "image/png")},
+        follow_redirects=False,
+    )
     held = client.get(r.headers["location"].replace("/?image=", "/media/query/"))
     assert held.headers["content-type"] == "image/jpeg" and held.content[:2] == b"\xff\xd8"
     assert client.get("/media/query/" + "0" * 24).status_code == 404
 
 
-@pytest.mark.parametrize("name, payload, status", [
-    ("notes.jpg", b"this is not an image at all\n" * 10, 415),
-    ("evil.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', 415),
-    ("empty.png", b"", 415),
-    ("broken.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, 415),
-])
+@pytest.mark.parametrize(
+    "name, payload, status",
+    [
+        ("notes.jpg", b"this is not an image at all\n" * 10, 415),
+        ("evil.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', 415),
+        ("empty.png", b"", 415),
+        ("broken.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, 415),
+    ],
+)
 def test_non_images_are_refused(client, name, payload, status):
     r = client.post("/search/image", data={"csrf": csrf(client)}, files={"file": (name, payload, "image/png")})
     assert r.status_code == status
@@ -262,11 +290,17 @@ def test_non_images_are_refused(client, name, payload, status):
 def test_gif_and_oversized_images_are_refused(client):
     gif = io.BytesIO()
     Image.new("RGB", (8, 8)).save(gif, "GIF")
-    assert client.post("/search/image", data={"csrf": csrf(client)},
-                       files={"file": ("a.gif", gif.getvalue(), "image/gif")}).status_code == 415
+    assert (
+        client.post(
+            "/search/image", data={"csrf": csrf(client)}, files={"file": ("a.gif", gif.getvalue(), "image/gif")}
+        ).status_code
+        == 415
+    )
     big = io.BytesIO()
     Image.new("1", (3000, 2000)).save(big, "PNG")  # small file, 6 Mpx > the 4 Mpx limit of this app
-    r = client.post("/search/image", data={"csrf": csrf(client)}, files={"file": ("big.png", big.getvalue(), "image/png")})
+    r = client.post(
+        "/search/image", data={"csrf": csrf(client)}, files={"file": ("big.png", big.getvalue(), "image/png")}
+    )
     assert r.status_code == 415 and "pixels" in r.text
 
 
@@ -278,8 +312,12 @@ def test_oversized_uploads_are_refused_before_they_are_read(client):
     def chunks():  # no Content-Length: the limit is enforced while reading
         for _ in range(40):
             yield b"x" * 65536
-    r = client.post("/search/image", content=chunks(),
-                    headers={"content-type": "multipart/form-data; boundary=zz", "x-csrf-token": csrf(client)})
+
+    r = client.post(
+        "/search/image",
+        content=chunks(),
+        headers={"content-type": "multipart/form-data; boundary=zz", "x-csrf-token": csrf(client)},
+    )
     assert r.status_code == 413
 
 
@@ -288,11 +326,17 @@ def test_state_changing_requests_need_the_csrf_token_and_same_origin(client, web
     files = {"file": ("still.jpg", jpeg(web_library), "image/jpeg")}
     assert client.post("/search/image", files=files).status_code == 403
     assert client.post("/search/image", data={"csrf": "wrong"}, files=files).status_code == 403
-    r = client.post("/search/image", data={"csrf": csrf(client)}, files=files,
-                    headers={"origin": "http://evil.example"}, follow_redirects=False)
+    r = client.post(
+        "/search/image",
+        data={"csrf": csrf(client)},
+        files=files,
+        headers={"origin": "http://evil.example"},
+        follow_redirects=False,
+    )
     assert r.status_code == 403
-    r = client.post("/search/image", data={"csrf": csrf(client)}, files=files, headers={"origin": BASE},
-                    follow_redirects=False)
+    r = client.post(
+        "/search/image", data={"csrf": csrf(client)}, files=files, headers={"origin": BASE}, follow_redirects=False
+    )
     assert r.status_code == 303
 
 
@@ -349,6 +393,7 @@ def test_search_never_blocks_on_a_running_ingest(client, web_library):
             results["search"] = client.get("/api/search", params={"q": "during ingest"}).status_code
             results["library"] = client.get("/api/library").json()["status"]["ok"]
             results["seconds"] = time.monotonic() - t0
+
         t = threading.Thread(target=go)
         t.start()
         t.join(10)
@@ -372,8 +417,9 @@ def test_new_vectors_are_picked_up_without_a_restart(web_library, tmp_path):
         vec = np.zeros((1, dim), np.float32)
         vec[0, 0] = 1.0
         with cat.transaction():
-            kid = cat.conn.execute("INSERT INTO keyframes(shot_id, frame, time, thumb) VALUES(?, 0, 0, ?)",
-                                   (shot, thumb)).lastrowid
+            kid = cat.conn.execute(
+                "INSERT INTO keyframes(shot_id, frame, time, thumb) VALUES(?, 0, 0, ?)", (shot, thumb)
+            ).lastrowid
             cat.add_vectors(model, [kid], vec)
         cat.close()
         hits = c.get("/api/search", params={"like": kid}).json()["hits"]
@@ -414,8 +460,12 @@ def test_serve_command_refuses_bad_arguments(tmp_path, capsys):
 
 # -- editing: tags, circle, notes, pin/reject (issue 5's library functions) ------------------------
 def shot_of(library, clip_name, idx=0):
-    return rows(library, "SELECT s.id, s.clip_id FROM shots s JOIN clips c ON c.id = s.clip_id"
-                         " WHERE c.path LIKE ? AND s.idx = ?", f"%{clip_name}", idx)[0]
+    return rows(
+        library,
+        "SELECT s.id, s.clip_id FROM shots s JOIN clips c ON c.id = s.clip_id WHERE c.path LIKE ? AND s.idx = ?",
+        f"%{clip_name}",
+        idx,
+    )[0]
 
 
 def test_tags_are_added_escaped_filtered_and_removed(client, web_library):
@@ -424,8 +474,14 @@ def test_tags_are_added_escaped_filtered_and_removed(client, web_library):
     payload = "<img src=x onerror=alert(1)>"
     r = client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": payload}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/shot/{shot_id}"
-    assert client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": "night", "scope": "take"},
-                       headers={"accept": "application/json"}).json()["scope"] == "take"
+    assert (
+        client.post(
+            f"/shot/{shot_id}/tags",
+            data={"csrf": token, "tag": "night", "scope": "take"},
+            headers={"accept": "application/json"},
+        ).json()["scope"]
+        == "take"
+    )
     page = client.get(f"/shot/{shot_id}").text
     assert payload not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     tags = {(t["tag"], t["scope"]) for t in client.get(f"/api/shot/{shot_id}").json()["tags"]}
@@ -437,7 +493,10 @@ def test_tags_are_added_escaped_filtered_and_removed(client, web_library):
     for tag, scope in ((payload, "shot"), ("night", "take")):
         r = client.post(f"/shot/{shot_id}/tags/remove", data={"csrf": token, "tag": tag, "scope": scope})
         assert r.status_code == 200
-    assert client.post(f"/shot/{shot_id}/tags/remove", data={"csrf": token, "tag": "night", "scope": "take"}).status_code == 404
+    assert (
+        client.post(f"/shot/{shot_id}/tags/remove", data={"csrf": token, "tag": "night", "scope": "take"}).status_code
+        == 404
+    )
     assert client.get(f"/api/shot/{shot_id}").json()["tags"] == []
     assert client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": ""}).status_code == 400
     assert client.post(f"/shot/{shot_id}/tags", data={"csrf": token, "tag": "x" * 65}).status_code == 400
@@ -450,8 +509,11 @@ def test_circle_notes_and_pin_reject(client, web_library):
     shot_id, clip_id = shot_of(web_library, "A001C003.mov", 2)
     token = csrf(client)
     try:
-        r = client.post(f"/clip/{clip_id}/take", data={"csrf": token, "circled": "1", "notes": XSS + "\nsoft focus"},
-                        follow_redirects=False)
+        r = client.post(
+            f"/clip/{clip_id}/take",
+            data={"csrf": token, "circled": "1", "notes": XSS + "\nsoft focus"},
+            follow_redirects=False,
+        )
         assert r.status_code == 303
         take = client.get(f"/api/shot/{shot_id}").json()["take"]
         assert take["circled"] is True and take["notes"] == XSS + "\nsoft focus"
@@ -459,14 +521,22 @@ def test_circle_notes_and_pin_reject(client, web_library):
         assert XSS not in page and "● Circled" in page
         circled = client.get("/api/search", params={"q": "x", "circled": "true"}).json()["hits"]
         assert circled and {h["clip_name"] for h in circled} == {"A001C003.mov"} and circled[0]["circled"] is True
-        assert client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "pin"},
-                           follow_redirects=False).headers["location"] == "/selects"
+        assert (
+            client.post(
+                f"/clip/{clip_id}/override", data={"csrf": token, "action": "pin"}, follow_redirects=False
+            ).headers["location"]
+            == "/selects"
+        )
         setups = client.get("/api/selects").json()["setups"]
         mine = next(p for ps in setups.values() for p in ps if p["clip_id"] == clip_id)
         assert mine["override"] == "pin" and mine["rank"] == 1 and mine["circled"] is True and mine["factors"]
         for bad in ("//evil.example/", "/\t/evil.example/", "/\\evil.example", "https://evil.example/"):
-            r = client.post(f"/clip/{clip_id}/override", data={"csrf": token, "action": "reject"},
-                            params={"next": bad}, follow_redirects=False)
+            r = client.post(
+                f"/clip/{clip_id}/override",
+                data={"csrf": token, "action": "reject"},
+                params={"next": bad},
+                follow_redirects=False,
+            )
             assert r.headers["location"] == "/selects", bad
         page = client.get("/selects")
         assert page.status_code == 200 and "Setup" in page.text
@@ -528,7 +598,8 @@ def test_a_filtered_browse_exports_its_shots_in_clip_order(client, web_library, 
     clips = list(read_back(path, "otio").find_clips())
     assert [c.source_range.start_time.to_timecode() for c in clips] == [h["start_tc"] for h in shown["hits"]]
     assert [c.source_range.duration.to_frames() for c in clips] == [
-        h["end_frame"] - h["start_frame"] + 1 for h in shown["hits"]]
+        h["end_frame"] - h["start_frame"] + 1 for h in shown["hits"]
+    ]
     assert all("score" not in c.metadata.get("dailies", {}) for c in clips)  # a browse ranks nothing
 
 
@@ -574,8 +645,10 @@ def test_a_source_a_browser_cannot_play_shows_a_still_and_says_why(web_library, 
     shutil.copytree(web_library, lib, symlinks=True)
     conn = sqlite3.connect(lib / "catalog.sqlite")
     clip_id, probe = conn.execute("SELECT id, probe_json FROM clips WHERE status = 'ok' ORDER BY id LIMIT 1").fetchone()
-    conn.execute("UPDATE clips SET probe_json = ? WHERE id = ?",
-                 (json.dumps({**json.loads(probe), "codec": "prores", "pix_fmt": "yuv422p10le"}), clip_id))
+    conn.execute(
+        "UPDATE clips SET probe_json = ? WHERE id = ?",
+        (json.dumps({**json.loads(probe), "codec": "prores", "pix_fmt": "yuv422p10le"}), clip_id),
+    )
     conn.execute("DELETE FROM proxies WHERE clip_id = ?", (clip_id,))
     conn.commit()
     shot_id = conn.execute("SELECT id FROM shots WHERE clip_id = ? ORDER BY idx LIMIT 1", (clip_id,)).fetchone()[0]
@@ -601,8 +674,14 @@ def test_morning_report_is_served_with_only_its_own_files(client):
         img = client.get("/report/" + src)
         assert img.status_code == 200 and img.content[:2] == b"\xff\xd8"
     assert client.get("/report/report.json").json()["totals"]["failed"] == 1
-    for bad in ("/report/../catalog.sqlite", "/report/%2e%2e/catalog.sqlite", "/report/img/../../catalog.sqlite",
-                "/report/report.html", "/report/img/", "/report/contact/x.jpg"):
+    for bad in (
+        "/report/../catalog.sqlite",
+        "/report/%2e%2e/catalog.sqlite",
+        "/report/img/../../catalog.sqlite",
+        "/report/report.html",
+        "/report/img/",
+        "/report/contact/x.jpg",
+    ):
         assert client.get(bad).status_code in (400, 404), bad
     day = client.get("/report/", params={"day": "all"})
     assert day.status_code == 200 and "?day=all" in day.text
@@ -610,7 +689,7 @@ def test_morning_report_is_served_with_only_its_own_files(client):
 
 
 def test_scene_take_and_camera_filters_and_the_card_shows_them(web_library, tmp_path):
-    from pipeline.takes import set_take
+    from pipeline.editorial.takes import set_take
 
     lib = tmp_path / "lib"
     shutil.copytree(web_library, lib, symlinks=True)
@@ -621,9 +700,11 @@ def test_scene_take_and_camera_filters_and_the_card_shows_them(web_library, tmp_
     set_take(cat, str(c3), scene="7", take="1")
     cat.close()
     with TestClient(create_app(lib, settings(results=20)), base_url=BASE) as c:
+
         def names(**filters):
             hits = c.get("/api/search", params={"q": "x", **filters}).json()["hits"]
             return sorted({h["clip_name"] for h in hits}), len(hits)
+
         assert names(scene="12A") == (["A001C001.mov"], 3)
         assert names(scene="7") == (["A001C003.mov"], 4)
         assert names(take="3") == (["A001C001.mov"], 3)
@@ -694,13 +775,25 @@ def test_a_lan_server_still_needs_the_csrf_token(web_library):
         url = f"/shot/{shot_id}/tags"
         assert c.post(url, data={"tag": "lan"}).status_code == 401  # no access token
         assert c.post(url, data={"tag": "lan"}, headers=auth).status_code == 403  # no CSRF token
-        assert c.post(url, data={"tag": "lan", "csrf": token}, headers={**auth, "origin": "http://evil.example"}
-                      ).status_code == 403
-        r = c.post(url, data={"tag": "lan", "csrf": token}, headers={**auth, "origin": "http://192.168.1.20:8765"},
-                   follow_redirects=False)
+        assert (
+            c.post(
+                url, data={"tag": "lan", "csrf": token}, headers={**auth, "origin": "http://evil.example"}
+            ).status_code
+            == 403
+        )
+        r = c.post(
+            url,
+            data={"tag": "lan", "csrf": token},
+            headers={**auth, "origin": "http://192.168.1.20:8765"},
+            follow_redirects=False,
+        )
         assert r.status_code == 303
-        assert c.post(f"{url}/remove", data={"tag": "lan", "csrf": token}, headers=auth,
-                      follow_redirects=False).status_code == 303
+        assert (
+            c.post(
+                f"{url}/remove", data={"tag": "lan", "csrf": token}, headers=auth, follow_redirects=False
+            ).status_code
+            == 303
+        )
 
 
 def test_exports_page_offers_the_current_search_and_the_selects(client):
@@ -712,7 +805,9 @@ def test_exports_page_offers_the_current_search_and_the_selects(client):
     assert page.status_code == 200 and XSS not in page.text and "&lt;script&gt;" in page.text
     links = re.findall(r'href="(/export/[^"]+)"', page.text)
     search_links = [x.replace("&amp;", "&") for x in links if x.startswith("/export/search.")]
-    assert [x.split("?")[0] for x in search_links] == [f"/export/search.{f}" for f in ("edl", "ale", "fcpxml", "fcpx", "otio")]
+    assert [x.split("?")[0] for x in search_links] == [
+        f"/export/search.{f}" for f in ("edl", "ale", "fcpxml", "fcpx", "otio")
+    ]
     assert "<b>3</b> shots" in page.text  # the three shots of C001, as on the search page
     for url in search_links + [x.replace("&amp;", "&") for x in links if x.startswith("/export/selects.")]:
         r = client.get(url)
@@ -729,39 +824,62 @@ def test_exports_page_offers_the_current_search_and_the_selects(client):
 # -- every route has a test ------------------------------------------------------------------------
 # (method, path) of every route of the app -> the tests of this module that exercise it
 ROUTE_TESTS = {
-    ("GET", "/"): ["test_browse_lists_shots_in_clip_order_and_pages", "test_query_text_is_escaped_everywhere",
-                   "test_filters_narrow_before_ranking", "test_scene_take_and_camera_filters_and_the_card_shows_them"],
-    ("GET", "/api/search"): ["test_text_search_page_warns_that_random_tiny_is_not_semantic",
-                             "test_more_like_this_finds_the_keyframes_own_shot_first",
-                             "test_long_or_malformed_parameters_are_refused"],
-    ("POST", "/search/image"): ["test_image_upload_searches_and_holds_only_a_reencoded_thumbnail",
-                                "test_non_images_are_refused", "test_gif_and_oversized_images_are_refused",
-                                "test_oversized_uploads_are_refused_before_they_are_read"],
+    ("GET", "/"): [
+        "test_browse_lists_shots_in_clip_order_and_pages",
+        "test_query_text_is_escaped_everywhere",
+        "test_filters_narrow_before_ranking",
+        "test_scene_take_and_camera_filters_and_the_card_shows_them",
+    ],
+    ("GET", "/api/search"): [
+        "test_text_search_page_warns_that_random_tiny_is_not_semantic",
+        "test_more_like_this_finds_the_keyframes_own_shot_first",
+        "test_long_or_malformed_parameters_are_refused",
+    ],
+    ("POST", "/search/image"): [
+        "test_image_upload_searches_and_holds_only_a_reencoded_thumbnail",
+        "test_non_images_are_refused",
+        "test_gif_and_oversized_images_are_refused",
+        "test_oversized_uploads_are_refused_before_they_are_read",
+    ],
     ("GET", "/media/query/{key}"): ["test_image_upload_searches_and_holds_only_a_reencoded_thumbnail"],
-    ("GET", "/shot/{shot_id}"): ["test_shot_page_has_player_at_in_point_filmstrip_and_neighbours",
-                                 "test_a_source_a_browser_cannot_play_shows_a_still_and_says_why"],
+    ("GET", "/shot/{shot_id}"): [
+        "test_shot_page_has_player_at_in_point_filmstrip_and_neighbours",
+        "test_a_source_a_browser_cannot_play_shows_a_still_and_says_why",
+    ],
     ("GET", "/clip/{clip_id}"): ["test_clip_link_opens_its_first_shot"],
     ("GET", "/api/shot/{shot_id}"): ["test_shot_page_has_player_at_in_point_filmstrip_and_neighbours"],
-    ("POST", "/shot/{shot_id}/tags"): ["test_tags_are_added_escaped_filtered_and_removed",
-                                       "test_a_lan_server_still_needs_the_csrf_token"],
+    ("POST", "/shot/{shot_id}/tags"): [
+        "test_tags_are_added_escaped_filtered_and_removed",
+        "test_a_lan_server_still_needs_the_csrf_token",
+    ],
     ("POST", "/shot/{shot_id}/tags/remove"): ["test_tags_are_added_escaped_filtered_and_removed"],
     ("POST", "/clip/{clip_id}/take"): ["test_circle_notes_and_pin_reject"],
     ("POST", "/clip/{clip_id}/override"): ["test_circle_notes_and_pin_reject"],
     ("GET", "/selects"): ["test_circle_notes_and_pin_reject"],
     ("GET", "/api/selects"): ["test_circle_notes_and_pin_reject", "test_selects_export"],
-    ("GET", "/export/search.{fmt}"): ["test_search_results_export_and_reimport", "test_search_export_fcpx",
-                                      "test_a_filtered_browse_exports_its_shots_in_clip_order"],
-    ("GET", "/export/selects.{fmt}"): ["test_selects_export", "test_selects_export_in_every_format_and_mixed_rates_refused"],
+    ("GET", "/export/search.{fmt}"): [
+        "test_search_results_export_and_reimport",
+        "test_search_export_fcpx",
+        "test_a_filtered_browse_exports_its_shots_in_clip_order",
+    ],
+    ("GET", "/export/selects.{fmt}"): [
+        "test_selects_export",
+        "test_selects_export_in_every_format_and_mixed_rates_refused",
+    ],
     ("GET", "/exports"): ["test_exports_page_offers_the_current_search_and_the_selects"],
     ("GET", "/library"): ["test_library_page_lists_clips_stages_and_failures_escaped"],
     ("GET", "/api/library"): ["test_library_page_lists_clips_stages_and_failures_escaped"],
     ("GET", "/report"): ["test_report_redirect_favicon_and_static_files"],
     ("GET", "/report/"): ["test_morning_report_is_served_with_only_its_own_files"],
     ("GET", "/report/{name:path}"): ["test_morning_report_is_served_with_only_its_own_files"],
-    ("GET", "/media/keyframe/{keyframe_id}"): ["test_keyframes_are_served_by_id_only",
-                                                "test_a_tampered_catalog_path_cannot_escape_the_library"],
-    ("GET", "/media/clip/{clip_id}"): ["test_clip_video_is_the_h264_proxy_with_range_requests",
-                                       "test_without_a_usable_proxy_the_source_is_served"],
+    ("GET", "/media/keyframe/{keyframe_id}"): [
+        "test_keyframes_are_served_by_id_only",
+        "test_a_tampered_catalog_path_cannot_escape_the_library",
+    ],
+    ("GET", "/media/clip/{clip_id}"): [
+        "test_clip_video_is_the_h264_proxy_with_range_requests",
+        "test_without_a_usable_proxy_the_source_is_served",
+    ],
     ("GET", "/favicon.ico"): ["test_report_redirect_favicon_and_static_files"],
     ("MOUNT", "/static"): ["test_report_redirect_favicon_and_static_files", "test_keyframes_are_served_by_id_only"],
 }

@@ -7,12 +7,12 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from ..errors import CatalogError, DiskFull
-from .migrations import MIGRATIONS
-from .overnight import OvernightQueries
-from .queries import Queries
-from .web_queries import WebQueries
-from .workflow import WorkflowQueries
+from pipeline.catalog.migrations import MIGRATIONS
+from pipeline.catalog.overnight import OvernightQueries
+from pipeline.catalog.queries import Queries
+from pipeline.catalog.web_queries import WebQueries
+from pipeline.catalog.workflow import WorkflowQueries
+from pipeline.errors import CatalogError, DiskFull
 
 CATALOG_NAME = "catalog.sqlite"
 # SQLite needs its -shm (32 KiB) and a first WAL page to open a catalog in WAL mode.
@@ -56,14 +56,20 @@ class Catalog(Queries, OvernightQueries, WebQueries, WorkflowQueries):
         """A message for the person running Dailies, for what the disk or another process caused."""
         text = str(exc)
         if "full" in text:
-            return DiskFull(f"the library's disk is full ({self.root}: {text}); the catalog is unchanged by the "
-                            f"failed write -- free some space and run the same command again")
+            return DiskFull(
+                f"the library's disk is full ({self.root}: {text}); the catalog is unchanged by the "
+                f"failed write -- free some space and run the same command again"
+            )
         if "locked" in text or "busy" in text:
-            return CatalogError(f"{self.root}: the catalog stayed locked by another process for too long ({text}); "
-                                f"try again when the other Dailies command has finished")
+            return CatalogError(
+                f"{self.root}: the catalog stayed locked by another process for too long ({text}); "
+                f"try again when the other Dailies command has finished"
+            )
         if "disk I/O" in text:
-            return CatalogError(f"{self.root}: the disk failed while writing the catalog ({text}); check the disk, "
-                                f"then run the same command again (committed work is kept)")
+            return CatalogError(
+                f"{self.root}: the disk failed while writing the catalog ({text}); check the disk, "
+                f"then run the same command again (committed work is kept)"
+            )
         return None
 
     def close(self) -> None:
@@ -106,8 +112,10 @@ def open_catalog(library: str | Path, create: bool = True, readonly: bool = Fals
     path = root / CATALOG_NAME
     if not path.exists():
         if not create:
-            raise CatalogError(f"no Dailies library at {root} (no {CATALOG_NAME}); run `dailies ingest` first "
-                               f"or pass --library / set DAILIES_LIBRARY")
+            raise CatalogError(
+                f"no Dailies library at {root} (no {CATALOG_NAME}); run `dailies ingest` first "
+                f"or pass --library / set DAILIES_LIBRARY"
+            )
         root.mkdir(parents=True, exist_ok=True)
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -121,8 +129,10 @@ def open_catalog(library: str | Path, create: bool = True, readonly: bool = Fals
     except sqlite3.DatabaseError as exc:
         free = shutil.disk_usage(root).free
         if isinstance(exc, sqlite3.OperationalError) and ("full" in str(exc) or free < _ROOM_TO_OPEN):
-            raise DiskFull(f"the library's disk is full ({root}: {free // 1024} KiB free, {exc}); nothing was "
-                           f"changed -- free some space and run the same command again") from None
+            raise DiskFull(
+                f"the library's disk is full ({root}: {free // 1024} KiB free, {exc}); nothing was "
+                f"changed -- free some space and run the same command again"
+            ) from None
         raise CatalogError(f"{path}: cannot open the catalog ({exc}); is it a Dailies library?") from None
     return Catalog(conn, root)
 
@@ -136,8 +146,10 @@ def open_reader(library: str | Path) -> Catalog:
     root = Path(library).expanduser().resolve()
     path = root / CATALOG_NAME
     if not path.exists():
-        raise CatalogError(f"no Dailies library at {root} (no {CATALOG_NAME}); run `dailies ingest` first "
-                           f"or pass --library / set DAILIES_LIBRARY")
+        raise CatalogError(
+            f"no Dailies library at {root} (no {CATALOG_NAME}); run `dailies ingest` first "
+            f"or pass --library / set DAILIES_LIBRARY"
+        )
     try:
         conn = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
@@ -148,6 +160,8 @@ def open_reader(library: str | Path) -> Catalog:
         raise CatalogError(f"{path}: cannot open the catalog ({exc}); is it a Dailies library?") from None
     if version != MIGRATIONS[-1][0]:
         conn.close()
-        raise CatalogError(f"{path} is at schema {version}, this Dailies reads {MIGRATIONS[-1][0]}; "
-                           f"open it once with a writer (`dailies ingest` or `dailies serve`) to migrate")
+        raise CatalogError(
+            f"{path} is at schema {version}, this Dailies reads {MIGRATIONS[-1][0]}; "
+            f"open it once with a writer (`dailies ingest` or `dailies serve`) to migrate"
+        )
     return Catalog(conn, root)

@@ -7,7 +7,10 @@ so a migration slipped in below the last one would silently never run there (tes
 """
 
 MIGRATIONS: list[tuple[int, str, str]] = [
-    (1, "create tables", """
+    (
+        1,
+        "create tables",
+        """
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -92,8 +95,12 @@ CREATE TABLE events (
     stage TEXT,
     message TEXT NOT NULL
 );
-"""),
-    (3, "overnight: checksums, cards and MHL status, proxies, batch runs", """
+""",
+    ),
+    (
+        3,
+        "overnight: checksums, cards and MHL status, proxies, batch runs",
+        """
 -- 'md5:...' or 'xxh64:...': the requested algorithm
 ALTER TABLE clips ADD COLUMN checksum TEXT;
 -- every digest computed while reading: {"xxh64": "...", "md5": "..."}
@@ -136,9 +143,13 @@ CREATE TABLE batch_runs (
     log_path TEXT,
     summary_json TEXT
 )
-"""),
+""",
+    ),
     # 4 (issue 5): takes, tags, take measurements, editor overrides of proposed selects.
-    (4, "takes, tags, select overrides", """
+    (
+        4,
+        "takes, tags, select overrides",
+        """
 CREATE TABLE takes (
     clip_id INTEGER PRIMARY KEY REFERENCES clips(id) ON DELETE CASCADE,
     scene TEXT,
@@ -177,10 +188,15 @@ CREATE TABLE select_overrides (
     note TEXT,
     at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
-"""),
-    (6, "vector change counters (index sync fast path)", """
+""",
+    ),
+    (
+        6,
+        "vector change counters (index sync fast path)",
+        """
 CREATE TRIGGER vectors_changed_ins AFTER INSERT ON vectors BEGIN INSERT INTO meta(key, value) VALUES('vectors_changes:' || NEW.model_id, '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;
 CREATE TRIGGER vectors_changed_del AFTER DELETE ON vectors BEGIN INSERT INTO meta(key, value) VALUES('vectors_changes:' || OLD.model_id, '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;
 INSERT INTO meta(key, value) SELECT 'vectors_changes:' || model_id, '0' FROM vectors GROUP BY model_id;
-"""),
+""",
+    ),
 ]

@@ -3,16 +3,16 @@
 `EXPORTERS` maps a format name to (writer, file suffixes, OTIO adapter for reading it back). A format
 is chosen by name or by the output file's suffix; an unknown name is answered with the list.
 Library functions: `export_bytes(items, fmt)`, `export_file(items, path, fmt=None)`, `read_back(path, fmt)`;
-item builders from the catalog are in `pipeline.export.items`.
+item builders from the catalog are in `pipeline.editorial.items`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import UsageError
-from . import formats
-from .timeline import ExportItem, build_timeline
+from pipeline.errors import UsageError
+from pipeline.export import formats
+from pipeline.export.timeline import ExportItem, build_timeline
 
 EXPORTERS = {
     "otio": (formats.write_otio, (".otio",), "otio_json"),
@@ -35,8 +35,10 @@ def format_for(fmt: str | None, path: str | Path | None = None) -> str:
         # a known suffix of another format would make the NLE misread the file (FCP 7 XML in a .fcpxml)
         other = next((n for n, (_w, s, _a) in EXPORTERS.items() if suffix in s and n != fmt), None)
         if other:
-            raise UsageError(f"--format {fmt} writes {EXPORTERS[fmt][1][0]} files but {str(path)!r} is a {other} "
-                             f"file name; use --format {other}, or -o with the suffix {EXPORTERS[fmt][1][0]}")
+            raise UsageError(
+                f"--format {fmt} writes {EXPORTERS[fmt][1][0]} files but {str(path)!r} is a {other} "
+                f"file name; use --format {other}, or -o with the suffix {EXPORTERS[fmt][1][0]}"
+            )
         return fmt
     for name, (_w, suffixes, _a) in EXPORTERS.items():
         if suffix in suffixes:
@@ -53,7 +55,9 @@ def export_bytes(items: list[ExportItem], fmt: str, name: str = "Dailies selects
     return writer(build_timeline(items, name), items)
 
 
-def export_file(items: list[ExportItem], path: str | Path, fmt: str | None = None, name: str = "Dailies selects") -> str:
+def export_file(
+    items: list[ExportItem], path: str | Path, fmt: str | None = None, name: str = "Dailies selects"
+) -> str:
     """Write `items` to `path` (temp file, then rename); returns the format used."""
     import os
 
@@ -78,11 +82,13 @@ def read_back(path: str | Path, fmt: str | None = None, rate: float | None = Non
     kwargs = {"rate": rate} if adapter == "cmx_3600" and rate else {}
     try:
         if adapter == "fcpx_xml":  # the adapter's reader truncates 23.976 to 23 fps; see fcpx_read
-            from .fcpx_read import exact_rates
+            from pipeline.export.fcpx_read import exact_rates
 
             with exact_rates():
                 return otio.adapters.read_from_file(str(path), adapter_name=adapter)
         return otio.adapters.read_from_file(str(path), adapter_name=adapter, **kwargs)
     except (otio.exceptions.OTIOError, ValueError, SyntaxError) as exc:  # SyntaxError: XML ParseError
-        raise UsageError(f"{path}: not an {fmt.upper()} file OTIO can read ({exc}); check that it was written "
-                         f"completely, or export it again") from None
+        raise UsageError(
+            f"{path}: not an {fmt.upper()} file OTIO can read ({exc}); check that it was written "
+            f"completely, or export it again"
+        ) from None

@@ -18,7 +18,7 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
-from ..timecode import exact_rate
+from pipeline.timecode import exact_rate
 
 
 def _seconds(value: str | None) -> Fraction:

@@ -12,9 +12,8 @@ from fractions import Fraction
 
 import opentimelineio as otio
 
-from ..timecode import is_drop_frame_rate, tc_to_frames
-from .timeline import single_rate
-
+from pipeline.export.timeline import single_rate
+from pipeline.timecode import is_drop_frame_rate, tc_to_frames
 
 _TC = r"(\d\d:\d\d:\d\d[:;]\d\d)"
 _EVENT_TCS = re.compile(rf"{_TC}\s+{_TC}\s+{_TC}\s+{_TC}\s*$")
@@ -45,15 +44,27 @@ def write_edl(tl, items) -> bytes:
         m = _EVENT_TCS.search(line)
         if m and line[:3].isdigit():
             fixed = unwrap_tc(m.group(1), m.group(2), rate)
-            line = line[:m.start(2)] + fixed + line[m.end(2):]
+            line = line[: m.start(2)] + fixed + line[m.end(2) :]
         out.append(line)
     return ("\n".join(out) + "\n").encode()
 
 
 def write_ale(tl, items) -> bytes:
     rate = float(single_rate(items, "ALE"))
-    columns = ["Name", "Tape", "Start", "End", "Duration", "Source File", "Scene", "Take", "Camera", "Circled",
-               "Comments", "Tags"]
+    columns = [
+        "Name",
+        "Tape",
+        "Start",
+        "End",
+        "Duration",
+        "Source File",
+        "Scene",
+        "Take",
+        "Camera",
+        "Circled",
+        "Comments",
+        "Tags",
+    ]
     for c in _items(tl):
         for k in c.metadata["ALE"]:
             if k not in columns:

@@ -16,12 +16,13 @@ from pathlib import Path
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
-from ..timecode import tc_to_frames
+from pipeline.timecode import tc_to_frames
 
 
 @dataclass
 class ExportItem:
     """One event: frames [in_frame, out_frame) of a source clip (0-based frames of the file)."""
+
     name: str
     path: str
     rate: Fraction
@@ -52,14 +53,25 @@ class ExportItem:
 
 def ale_columns(item: ExportItem) -> dict:
     """ALE columns beyond Name/Start/End/Duration/Source File (Avid: Tape relinks with Start/End)."""
-    return {"Tape": item.tape, "Scene": item.scene or "", "Take": item.take or "", "Camera": item.camera or "",
-            "Circled": "Y" if item.circled else "", "Comments": item.notes or "", "Tags": ", ".join(item.tags),
-            **{k.title(): str(v) for k, v in item.extra.items() if isinstance(v, (str, int, float))}}
+    return {
+        "Tape": item.tape,
+        "Scene": item.scene or "",
+        "Take": item.take or "",
+        "Camera": item.camera or "",
+        "Circled": "Y" if item.circled else "",
+        "Comments": item.notes or "",
+        "Tags": ", ".join(item.tags),
+        **{k.title(): str(v) for k, v in item.extra.items() if isinstance(v, (str, int, float))},
+    }
 
 
 # Final Cut Pro X's own metadata keys (Inspector > General: Reel, Scene, Take, Camera Angle)
-FCPX_KEYS = {"reel": "com.apple.proapps.studio.reel", "scene": "com.apple.proapps.studio.scene",
-             "take": "com.apple.proapps.studio.shot", "camera": "com.apple.proapps.studio.angle"}
+FCPX_KEYS = {
+    "reel": "com.apple.proapps.studio.reel",
+    "scene": "com.apple.proapps.studio.scene",
+    "take": "com.apple.proapps.studio.shot",
+    "camera": "com.apple.proapps.studio.angle",
+}
 
 
 def fcpx_metadata(item: ExportItem) -> dict:
@@ -84,16 +96,33 @@ def build_clip(item: ExportItem) -> otio.schema.Clip:
     ref.name = item.name
     ref.metadata["fcp_xml"] = {"timecode": {"reel": {"name": item.tape}}}
     ref.metadata["fcpx"] = fcpx_metadata(item)
-    clip = otio.schema.Clip(name=item.name, media_reference=ref, source_range=TimeRange(
-        RationalTime(start + item.in_frame, rate), RationalTime(item.out_frame - item.in_frame, rate)))
+    clip = otio.schema.Clip(
+        name=item.name,
+        media_reference=ref,
+        source_range=TimeRange(
+            RationalTime(start + item.in_frame, rate), RationalTime(item.out_frame - item.in_frame, rate)
+        ),
+    )
     clip.metadata["cmx_3600"] = {"reel": item.tape}
     clip.metadata["ALE"] = ale_columns(item)
-    clip.metadata["dailies"] = {"path": item.path, "reel": item.reel, "start_tc": item.start_tc, "scene": item.scene,
-                                "take": item.take, "camera": item.camera, "circled": item.circled,
-                                "notes": item.notes, "tags": list(item.tags), **item.extra}
+    clip.metadata["dailies"] = {
+        "path": item.path,
+        "reel": item.reel,
+        "start_tc": item.start_tc,
+        "scene": item.scene,
+        "take": item.take,
+        "camera": item.camera,
+        "circled": item.circled,
+        "notes": item.notes,
+        "tags": list(item.tags),
+        **item.extra,
+    }
     for frame, name, comment in item.markers:
-        m = otio.schema.Marker(name=name, marked_range=TimeRange(RationalTime(start + frame, rate), RationalTime(0, rate)),
-                               color=otio.schema.MarkerColor.GREEN)
+        m = otio.schema.Marker(
+            name=name,
+            marked_range=TimeRange(RationalTime(start + frame, rate), RationalTime(0, rate)),
+            color=otio.schema.MarkerColor.GREEN,
+        )
         m.metadata["dailies"] = {"comment": comment}
         clip.markers.append(m)
     return clip
@@ -113,13 +142,15 @@ def build_timeline(items: list[ExportItem], name: str = "Dailies selects") -> ot
 
 def single_rate(items: list[ExportItem], fmt: str) -> Fraction:
     """The one rate of all items; formats with one rate per file refuse a mix, naming the clips."""
-    from ..errors import UsageError
+    from pipeline.errors import UsageError
 
     rates = {}
     for it in items:
         rates.setdefault(it.rate, []).append(it.name)
     if len(rates) > 1:
         listing = "; ".join(f"{float(r):.3f} fps: {', '.join(n[:3])}" for r, n in rates.items())
-        raise UsageError(f"{fmt} holds one frame rate per file but the items mix {len(rates)} ({listing}); "
-                         f"export one scene at a time (--scene) or use --format otio / fcpxml")
+        raise UsageError(
+            f"{fmt} holds one frame rate per file but the items mix {len(rates)} ({listing}); "
+            f"export one scene at a time (--scene) or use --format otio / fcpxml"
+        )
     return next(iter(rates)) if rates else Fraction(24)

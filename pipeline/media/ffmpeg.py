@@ -7,10 +7,11 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from ..errors import FFmpegFailed, ToolMissing
+from pipeline.config import env
+from pipeline.errors import FFmpegFailed, ToolMissing
 
 INSTALL_HINT = "install it with `apt-get install -y ffmpeg` (or run scripts/setup.sh)"
 
@@ -18,7 +19,7 @@ INSTALL_HINT = "install it with `apt-get install -y ffmpeg` (or run scripts/setu
 @functools.cache
 def ffmpeg_bin() -> str:
     """ffmpeg from $DAILIES_FFMPEG, then PATH, then the imageio-ffmpeg wheel's static binary."""
-    explicit = os.environ.get("DAILIES_FFMPEG")
+    explicit = env("DAILIES_FFMPEG")
     if explicit:
         if not Path(explicit).is_file():
             raise ToolMissing(f"DAILIES_FFMPEG={explicit} does not exist; fix the variable or unset it")
@@ -36,7 +37,7 @@ def ffmpeg_bin() -> str:
 
 @functools.cache
 def ffprobe_bin() -> str:
-    explicit = os.environ.get("DAILIES_FFPROBE")
+    explicit = env("DAILIES_FFPROBE")
     if explicit:
         if not Path(explicit).is_file():
             raise ToolMissing(f"DAILIES_FFPROBE={explicit} does not exist; fix the variable or unset it")

@@ -21,8 +21,8 @@ import logging
 import re
 import subprocess
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 try:
     import fcntl
@@ -32,11 +32,13 @@ except ImportError:  # not on Windows
 import cv2
 import numpy as np
 
-from ..errors import FFmpegFailed
-from .ffmpeg import ffmpeg_bin, safe_input
-from .probe import MediaInfo
+from pipeline.errors import FFmpegFailed
+from pipeline.media.ffmpeg import ffmpeg_bin, safe_input
+from pipeline.media.probe import MediaInfo
 
-_SHOWINFO = re.compile(rb"\[Parsed_showinfo_\d+ @ [^\]]+\] (?:\[info\] )?n:\s*(\d+) pts:\s*(-?\d+|NOPTS)\s+pts_time:\s*(-?[\d.e+-]+|NOPTS)")
+_SHOWINFO = re.compile(
+    rb"\[Parsed_showinfo_\d+ @ [^\]]+\] (?:\[info\] )?n:\s*(\d+) pts:\s*(-?\d+|NOPTS)\s+pts_time:\s*(-?[\d.e+-]+|NOPTS)"
+)
 _SKIP_LOOP_FILTER_CODECS = {"h264", "hevc"}
 log = logging.getLogger("dailies.frames")
 
@@ -50,8 +52,14 @@ class Frame:
 
     __slots__ = ("index", "time", "_yuv", "_bgr", "_size")
 
-    def __init__(self, index: int, time: float, image: np.ndarray | None = None,
-                 yuv: np.ndarray | None = None, size: tuple[int, int] | None = None):
+    def __init__(
+        self,
+        index: int,
+        time: float,
+        image: np.ndarray | None = None,
+        yuv: np.ndarray | None = None,
+        size: tuple[int, int] | None = None,
+    ):
         if (image is None) == (yuv is None):
             raise ValueError("Frame needs exactly one of image (BGR) or yuv (I420 with size)")
         self.index = index
@@ -102,21 +110,48 @@ def analysis_size(info: MediaInfo, short_side: int, max_long_side: int) -> tuple
     return w, h
 
 
-def decode_argv(info: MediaInfo, size: tuple[int, int], threads: int = 0,
-                extra_outputs: list[str] | None = None, fast_decode: bool = False) -> list[str]:
+def decode_argv(
+    info: MediaInfo,
+    size: tuple[int, int],
+    threads: int = 0,
+    extra_outputs: list[str] | None = None,
+    fast_decode: bool = False,
+) -> list[str]:
     """ffmpeg argv: the analysis stream (raw I420) on stdout, then any `extra_outputs` (e.g. a proxy
     encode with its own -map/-c/... options and file name): ffmpeg decodes the input once and feeds
     every output. `fast_decode` skips the deblocking filter, only when there is no extra output."""
     w, h = size
     vf = f"scale={w}:{h}:flags=area,setsar=1,showinfo=checksum=0"
-    skip = (["-skip_loop_filter", "all"]
-            if fast_decode and not extra_outputs and info.codec in _SKIP_LOOP_FILTER_CODECS else [])
+    skip = (
+        ["-skip_loop_filter", "all"]
+        if fast_decode and not extra_outputs and info.codec in _SKIP_LOOP_FILTER_CODECS
+        else []
+    )
     return [
-        ffmpeg_bin(), "-nostdin", "-hide_banner", "-loglevel", "level+info",
-        "-threads", str(threads), *skip, "-i", safe_input(info.path),
-        "-map", "0:v:0", "-an", "-sn", "-dn",
-        "-fps_mode", "passthrough", "-vf", vf,
-        "-pix_fmt", "yuv420p", "-f", "rawvideo", "pipe:1",
+        ffmpeg_bin(),
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "level+info",
+        "-threads",
+        str(threads),
+        *skip,
+        "-i",
+        safe_input(info.path),
+        "-map",
+        "0:v:0",
+        "-an",
+        "-sn",
+        "-dn",
+        "-fps_mode",
+        "passthrough",
+        "-vf",
+        vf,
+        "-pix_fmt",
+        "yuv420p",
+        "-f",
+        "rawvideo",
+        "pipe:1",
         *(extra_outputs or []),
     ]
 
@@ -125,8 +160,13 @@ _PREFIX = re.compile(r"^(\[[^\]]+ @ 0x[0-9a-f]+\]\s*)?(\[(error|fatal|warning)\]
 
 
 # ffmpeg's words for an output that could not be written (a proxy encoded in the same run): not the source.
-_OUTPUT_TROUBLE = (b"No space left on device", b"Error writing trailer", b"av_interleaved_write_frame",
-                   b"Error muxing", b"Error submitting a packet to the muxer")
+_OUTPUT_TROUBLE = (
+    b"No space left on device",
+    b"Error writing trailer",
+    b"av_interleaved_write_frame",
+    b"Error muxing",
+    b"Error submitting a packet to the muxer",
+)
 
 
 def _is_problem(line: bytes) -> bool:
@@ -202,9 +242,14 @@ def _widen_pipe(stream, frame_bytes: int) -> None:
         log.debug("frame pipe left at its default size (%s)", exc)
 
 
-def stream_frames(info: MediaInfo, short_side: int = 256, max_long_side: int = 640,
-                  extra_outputs: list[str] | None = None, fast_decode: bool = False,
-                  log: DecodeLog | None = None) -> Iterator[Frame]:
+def stream_frames(
+    info: MediaInfo,
+    short_side: int = 256,
+    max_long_side: int = 640,
+    extra_outputs: list[str] | None = None,
+    fast_decode: bool = False,
+    log: DecodeLog | None = None,
+) -> Iterator[Frame]:
     """Yield every frame of the first video stream. Raises FFmpegFailed if decoding fails.
 
     `log`, when given, receives the decoder's complaints about the source (damaged frames, a
@@ -213,7 +258,9 @@ def stream_frames(info: MediaInfo, short_side: int = 256, max_long_side: int = 6
     argv = decode_argv(info, size, extra_outputs=extra_outputs, fast_decode=fast_decode)
     w, h = size
     nbytes = w * h * 3 // 2
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=nbytes * 4)
+    proc = subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=nbytes * 4
+    )
     _widen_pipe(proc.stdout, nbytes)
     reader = _StderrReader(proc.stderr)
     reader.start()
@@ -239,8 +286,11 @@ def stream_frames(info: MediaInfo, short_side: int = 256, max_long_side: int = 6
             log.problems, log.problem_count, log.frames = list(reader.problems), reader.problem_count, n
             log.output_problems = list(reader.output_problems[-5:])
         if proc.returncode != 0 or n == 0:
-            hint = ("no frame could be decoded: the file is damaged or truncated; copy it from the card again"
-                    if n == 0 else "decoding stopped early: the file is probably truncated")
+            hint = (
+                "no frame could be decoded: the file is damaged or truncated; copy it from the card again"
+                if n == 0
+                else "decoding stopped early: the file is probably truncated"
+            )
             raise FFmpegFailed(info.path, argv, proc.returncode, "\n".join(reader.other), hint)
     finally:
         if proc.poll() is None:

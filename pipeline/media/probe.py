@@ -9,12 +9,22 @@ from pathlib import Path
 
 import ffmpeg
 
-from ..errors import FFmpegFailed, MediaError, NotVideo
-from .ffmpeg import ffprobe_bin, safe_input
+from pipeline.errors import FFmpegFailed, MediaError, NotVideo
+from pipeline.media.ffmpeg import ffprobe_bin, safe_input
 
 # Image codecs that ffprobe reports as a "video" stream of one picture (stills, cover art).
 _STILL_CODECS = {"png", "mjpeg", "bmp", "gif", "tiff", "webp", "jpeg2000", "ppm", "pgm", "pam", "exr", "dpx"}
-_STILL_FORMATS = {"image2", "png_pipe", "jpeg_pipe", "bmp_pipe", "tiff_pipe", "webp_pipe", "gif", "dpx_pipe", "exr_pipe"}
+_STILL_FORMATS = {
+    "image2",
+    "png_pipe",
+    "jpeg_pipe",
+    "bmp_pipe",
+    "tiff_pipe",
+    "webp_pipe",
+    "gif",
+    "dpx_pipe",
+    "exr_pipe",
+}
 # Demuxers/codecs that turn non-video into pictures: ffmpeg renders text files as ANSI art ("tty").
 _TEXT_FORMATS = {"tty"}
 _TEXT_CODECS = {"ansi", "bintext", "xbin", "idf"}
@@ -65,7 +75,7 @@ class MediaInfo:
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "MediaInfo":
+    def from_json(cls, d: dict) -> MediaInfo:
         d = dict(d)
         d.pop("display_width", None)
         d.pop("display_height", None)
@@ -99,7 +109,7 @@ def _rotation(stream: dict) -> int:
 _TC_KEYS = ("timecode",)
 _REEL_KEYS = ("reel_name", "reel", "tape", "tape_name", "com.apple.proapps.reel", "com.apple.proapps.studio.reel")
 # container tags that name take fields (QuickTime/MP4 keys as written by `ffmpeg -movflags use_metadata_tags
-# -metadata scene=12A`, and Final Cut Pro's own Scene/Take/Camera Angle keys); `pipeline.takes` reads them
+# -metadata scene=12A`, and Final Cut Pro's own Scene/Take/Camera Angle keys); `pipeline.editorial.takes` reads them
 TAKE_TAG_KEYS = {
     "scene": ("scene", "com.apple.proapps.studio.scene"),
     "take": ("take", "com.apple.proapps.studio.shot"),
@@ -125,13 +135,18 @@ def parse_probe(path: str, data: dict) -> MediaInfo:
     streams = data.get("streams", [])
     fmt = data.get("format", {})
     videos = [
-        s for s in streams
-        if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
+        s for s in streams if s.get("codec_type") == "video" and not (s.get("disposition") or {}).get("attached_pic")
     ]
     audio = [
-        {"index": s.get("index"), "codec": s.get("codec_name"), "channels": s.get("channels"),
-         "layout": s.get("channel_layout"), "sample_rate": s.get("sample_rate")}
-        for s in streams if s.get("codec_type") == "audio"
+        {
+            "index": s.get("index"),
+            "codec": s.get("codec_name"),
+            "channels": s.get("channels"),
+            "layout": s.get("channel_layout"),
+            "sample_rate": s.get("sample_rate"),
+        }
+        for s in streams
+        if s.get("codec_type") == "audio"
     ]
     if not videos:
         kinds = sorted({s.get("codec_type", "?") for s in streams}) or ["nothing"]
@@ -148,8 +163,11 @@ def parse_probe(path: str, data: dict) -> MediaInfo:
     if not _MIN_FPS <= fps <= _MAX_FPS:
         fps = avg
     if not _MIN_FPS <= fps <= _MAX_FPS:
-        raise MediaError(path, f"no usable frame rate in the file header (r_frame_rate={v.get('r_frame_rate')}, "
-                               f"avg_frame_rate={v.get('avg_frame_rate')}); re-mux the file with ffmpeg and try again")
+        raise MediaError(
+            path,
+            f"no usable frame rate in the file header (r_frame_rate={v.get('r_frame_rate')}, "
+            f"avg_frame_rate={v.get('avg_frame_rate')}); re-mux the file with ffmpeg and try again",
+        )
     if avg <= 0:
         avg = fps
     vfr = abs(float(avg) - float(fps)) / float(fps) > _VFR_TOLERANCE
@@ -157,8 +175,10 @@ def parse_probe(path: str, data: dict) -> MediaInfo:
     notes = []
     container = float(fmt.get("duration") or 0.0)
     if v.get("duration") and container > 2 * duration + 10:
-        notes.append(f"the container claims {container:.0f} s but the video stream lasts {duration:.1f} s: "
-                     f"the header is damaged; Dailies used the stream's duration -- re-mux the file to fix its header")
+        notes.append(
+            f"the container claims {container:.0f} s but the video stream lasts {duration:.1f} s: "
+            f"the header is damaged; Dailies used the stream's duration -- re-mux the file to fix its header"
+        )
     nb = v.get("nb_frames")
     exact = bool(nb and str(nb).isdigit() and int(nb) > 0)
     frame_count = int(nb) if exact else int(round(duration * float(avg)))
@@ -212,11 +232,15 @@ def probe(path: str | os.PathLike) -> MediaInfo:
     except ffmpeg.Error as exc:
         stderr = (exc.stderr or b"").decode(errors="replace")
         if "moov atom not found" in stderr and _starts_like_quicktime(p):
-            hint = ("the MP4/MOV index (moov atom) is missing: the file is truncated -- the recording or the copy "
-                    "was cut short; copy it from the card again (untrunc can rebuild it with a good clip from the "
-                    "same camera)")
+            hint = (
+                "the MP4/MOV index (moov atom) is missing: the file is truncated -- the recording or the copy "
+                "was cut short; copy it from the card again (untrunc can rebuild it with a good clip from the "
+                "same camera)"
+            )
         else:
-            hint = ("not a media file ffprobe can read, or a damaged one (truncated copy?): check the file, "
-                    "copy it from the card again")
+            hint = (
+                "not a media file ffprobe can read, or a damaged one (truncated copy?): check the file, "
+                "copy it from the card again"
+            )
         raise FFmpegFailed(p, [cmd, "-show_format", "-show_streams", str(p)], 1, stderr, hint) from None
     return parse_probe(str(p), data)

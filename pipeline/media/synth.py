@@ -10,7 +10,7 @@ import os
 from fractions import Fraction
 from pathlib import Path
 
-from .ffmpeg import ffmpeg_bin, run
+from pipeline.media.ffmpeg import ffmpeg_bin, run
 
 # Visually distinct moving sources; a cut between any two is unambiguous.
 SOURCES = [
@@ -34,9 +34,15 @@ def cut_frames(lengths: list[int]) -> list[int]:
     return out
 
 
-def make_cuts_clip(path: str | os.PathLike, lengths: list[int], rate: str | Fraction = "25",
-                   size: tuple[int, int] = (320, 180), timecode: str | None = None,
-                   codec: str = "libx264", extra: list[str] | None = None) -> Path:
+def make_cuts_clip(
+    path: str | os.PathLike,
+    lengths: list[int],
+    rate: str | Fraction = "25",
+    size: tuple[int, int] = (320, 180),
+    timecode: str | None = None,
+    codec: str = "libx264",
+    extra: list[str] | None = None,
+) -> Path:
     """Write a clip whose shot i has lengths[i] frames; returns the path."""
     w, h = size
     r = str(rate)
@@ -46,8 +52,20 @@ def make_cuts_clip(path: str | os.PathLike, lengths: list[int], rate: str | Frac
         parts.append(f"{src},trim=end_frame={n},setpts=PTS-STARTPTS,format=yuv420p,setsar=1[s{i}]")
         labels.append(f"[s{i}]")
     graph = ";".join(parts) + f";{''.join(labels)}concat=n={len(lengths)}:v=1:a=0[out]"
-    argv = [ffmpeg_bin(), "-y", "-nostdin", "-hide_banner", "-loglevel", "error", "-filter_complex", graph,
-            "-map", "[out]", "-c:v", codec]
+    argv = [
+        ffmpeg_bin(),
+        "-y",
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-filter_complex",
+        graph,
+        "-map",
+        "[out]",
+        "-c:v",
+        codec,
+    ]
     if codec == "libx264":
         argv += ["-preset", "ultrafast", "-pix_fmt", "yuv420p"]
     if timecode:
@@ -57,12 +75,38 @@ def make_cuts_clip(path: str | os.PathLike, lengths: list[int], rate: str | Frac
     return Path(path)
 
 
-def make_graph_clip(path: str | os.PathLike, source: str, frames: int, rate: str | Fraction = "25",
-                    vf: str | None = None, timecode: str | None = None) -> Path:
+def make_graph_clip(
+    path: str | os.PathLike,
+    source: str,
+    frames: int,
+    rate: str | Fraction = "25",
+    vf: str | None = None,
+    timecode: str | None = None,
+) -> Path:
     """Write `frames` frames of one lavfi `source` (any filtergraph), optionally through `vf`."""
-    chain = f"{source},trim=end_frame={frames},setpts=PTS-STARTPTS" + (f",{vf}" if vf else "") + ",format=yuv420p,setsar=1"
-    argv = [ffmpeg_bin(), "-y", "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", chain,
-            "-r", str(rate), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    chain = (
+        f"{source},trim=end_frame={frames},setpts=PTS-STARTPTS" + (f",{vf}" if vf else "") + ",format=yuv420p,setsar=1"
+    )
+    argv = [
+        ffmpeg_bin(),
+        "-y",
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        chain,
+        "-r",
+        str(rate),
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+    ]
     if timecode:
         argv += ["-timecode", timecode]
     argv.append(os.fspath(path))

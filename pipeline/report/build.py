@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
-from ..catalog import Catalog
-from .contact import contact_sheet
-from .data import card_records, day_records
-from .html import render
+from pipeline.catalog import Catalog
+from pipeline.report.contact import contact_sheet
+from pipeline.report.data import card_records, day_records
+from pipeline.report.html import render
 
 STRIP = 8  # thumbnails per clip in the page's strip
 
@@ -60,7 +60,9 @@ def build_report(catalog: Catalog, out: Path, day: str | None, font: str, day_st
         sheet = contact_sheet(c, out / "contact" / f"{c['id']}_{Path(c['name']).stem}.jpg", font)
         c["contact_sheet"] = sheet.relative_to(out).as_posix() if sheet else None
     totals = {
-        "clips": len(clips), "ok": len(ok), "failed": sum(c["status"] == "failed" for c in clips),
+        "clips": len(clips),
+        "ok": len(ok),
+        "failed": sum(c["status"] == "failed" for c in clips),
         "skipped": sum(c["status"] == "skipped" for c in clips),
         "duration_seconds": round(sum(_seconds(c) for c in ok), 3),
         "shots": sum(c["shots"] for c in ok),
@@ -68,10 +70,17 @@ def build_report(catalog: Catalog, out: Path, day: str | None, font: str, day_st
         "bytes_proxies": sum(p["bytes"] for c in ok for p in c["proxies"]),
         "mhl": dict(sorted(Counter(c["mhl"]["status"] or "none" for c in clips).items())),
     }
-    data = {"day": day, "library": str(catalog.root), "generated_at": datetime.now(timezone.utc).isoformat(),
-            "totals": totals, "failures": failures, "warnings": warnings, "cards": cards,
-            "clips": [c for c in clips if c["status"] != "skipped"],
-            "skipped": [{"path": c["path"], "message": c["error"]} for c in clips if c["status"] == "skipped"]}
+    data = {
+        "day": day,
+        "library": str(catalog.root),
+        "generated_at": datetime.now(UTC).isoformat(),
+        "totals": totals,
+        "failures": failures,
+        "warnings": warnings,
+        "cards": cards,
+        "clips": [c for c in clips if c["status"] != "skipped"],
+        "skipped": [{"path": c["path"], "message": c["error"]} for c in clips if c["status"] == "skipped"],
+    }
     for c in data["clips"]:
         c.pop("keyframes", None)
     _write(out / "report.json", json.dumps(data, indent=2, default=str))

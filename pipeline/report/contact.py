@@ -31,11 +31,15 @@ def contact_sheet(record: dict, out: Path, font_path: str, quality: int = 85) ->
     label_h, head_h, pad = 22, 40, 6
     cols = COLUMNS  # fixed width: the title line always fits
     rows = (len(kfs) + cols - 1) // cols
-    sheet = Image.new("RGB", (pad + cols * (TILE_W + pad), head_h + rows * (tile_h + label_h + pad) + pad), (24, 24, 24))
+    sheet = Image.new(
+        "RGB", (pad + cols * (TILE_W + pad), head_h + rows * (tile_h + label_h + pad) + pad), (24, 24, 24)
+    )
     draw = ImageDraw.Draw(sheet)
     big, small = _font(font_path, 18), _font(font_path, 14)
     tc = record["source_tc"]
-    title = f"{record['name']}   reel {record['reel'] or '-'}   " + (f"{tc['start']} - {tc['end']}" if tc else "no source TC")
+    title = f"{record['name']}   reel {record['reel'] or '-'}   " + (
+        f"{tc['start']} - {tc['end']}" if tc else "no source TC"
+    )
     draw.text((pad, 10), title + f"   {record['shots']} shot(s)", fill=(240, 240, 240), font=big)
     for i, kf in enumerate(kfs):
         x = pad + (i % cols) * (TILE_W + pad)

@@ -6,8 +6,8 @@ import json
 from fractions import Fraction
 from pathlib import Path
 
-from ..catalog import Catalog
-from ..timecode import frame_tc
+from pipeline.catalog import Catalog
+from pipeline.timecode import frame_tc
 
 
 def source_tc(row) -> dict | None:
@@ -17,24 +17,40 @@ def source_tc(row) -> dict | None:
     fps = Fraction(row["fps"])
     frames = row["frame_count"] or 0
     drop = bool(row["drop_frame"]) if row["drop_frame"] is not None else None
-    return {"start": row["start_tc"], "end": frame_tc(max(frames - 1, 0), fps, row["start_tc"], drop),
-            "drop_frame": bool(drop) if drop is not None else ";" in row["start_tc"], "rate": row["fps"]}
+    return {
+        "start": row["start_tc"],
+        "end": frame_tc(max(frames - 1, 0), fps, row["start_tc"], drop),
+        "drop_frame": bool(drop) if drop is not None else ";" in row["start_tc"],
+        "rate": row["fps"],
+    }
 
 
 def editorial(catalog: Catalog, row) -> dict:
     """proxies, source_tc, reel, checksum, mhl of one clip row."""
     card = catalog.card(row["card"]) if row["card"] else None
     return {
-        "proxies": [{"preset": p["preset"], "path": str(catalog.root / p["path"]), "frame_count": p["frame_count"],
-                     "start_tc": p["start_tc"], "reel": p["reel"], "bytes": p["bytes"]}
-                    for p in catalog.proxies(row["id"])],
+        "proxies": [
+            {
+                "preset": p["preset"],
+                "path": str(catalog.root / p["path"]),
+                "frame_count": p["frame_count"],
+                "start_tc": p["start_tc"],
+                "reel": p["reel"],
+                "bytes": p["bytes"],
+            }
+            for p in catalog.proxies(row["id"])
+        ],
         "source_tc": source_tc(row),
         "reel": row["reel"],
         "reel_source": row["reel_source"],
         "checksum": row["checksum"],
-        "mhl": {"status": row["mhl_status"], "detail": row["mhl_detail"], "card": row["card"],
-                "card_status": card["mhl_status"] if card else None,
-                "generation": card["generation"] if card else None},
+        "mhl": {
+            "status": row["mhl_status"],
+            "detail": row["mhl_detail"],
+            "card": row["card"],
+            "card_status": card["mhl_status"] if card else None,
+            "generation": card["generation"] if card else None,
+        },
     }
 
 
@@ -51,14 +67,29 @@ def clip_record(catalog: Catalog, row) -> dict:
     if row["frame_count"] and fps:
         duration = row["frame_count"] / float(Fraction(fps))
     return {
-        "id": row["id"], "path": row["path"], "name": Path(row["path"]).name, "status": row["status"],
-        "error": row["error"], "content_hash": row["content_hash"], "fps": fps, "frame_count": row["frame_count"],
-        "duration": round(duration, 3) if duration else None, "width": row["width"], "height": row["height"],
-        "shots": catalog.count_shots(row["id"]), "added_at": row["added_at"],
+        "id": row["id"],
+        "path": row["path"],
+        "name": Path(row["path"]).name,
+        "status": row["status"],
+        "error": row["error"],
+        "content_hash": row["content_hash"],
+        "fps": fps,
+        "frame_count": row["frame_count"],
+        "duration": round(duration, 3) if duration else None,
+        "width": row["width"],
+        "height": row["height"],
+        "shots": catalog.count_shots(row["id"]),
+        "added_at": row["added_at"],
         "warnings": warnings(catalog, row["id"]),
-        "keyframes": [{"frame": k["frame"], "shot": k["shot"], "thumb": str(catalog.root / k["thumb"]),
-                       "tc": frame_tc(k["frame"], Fraction(fps), row["start_tc"]) if fps else None}
-                      for k in catalog.report_keyframes(row["id"])],
+        "keyframes": [
+            {
+                "frame": k["frame"],
+                "shot": k["shot"],
+                "thumb": str(catalog.root / k["thumb"]),
+                "tc": frame_tc(k["frame"], Fraction(fps), row["start_tc"]) if fps else None,
+            }
+            for k in catalog.report_keyframes(row["id"])
+        ],
         **editorial(catalog, row),
     }
 
@@ -74,7 +105,16 @@ def day_records(catalog: Catalog, day: str | None, day_start_hour: int) -> tuple
 
 
 def card_records(catalog: Catalog, cards: set[str]) -> list[dict]:
-    return [{"path": c["path"], "mhl_status": c["mhl_status"], "algorithm": c["algorithm"],
-             "generation": c["generation"], "detail": c["detail"], "missing": json.loads(c["missing_json"] or "[]"),
-             "checked_at": c["checked_at"]}
-            for c in catalog.cards() if c["path"] in cards]
+    return [
+        {
+            "path": c["path"],
+            "mhl_status": c["mhl_status"],
+            "algorithm": c["algorithm"],
+            "generation": c["generation"],
+            "detail": c["detail"],
+            "missing": json.loads(c["missing_json"] or "[]"),
+            "checked_at": c["checked_at"],
+        }
+        for c in catalog.cards()
+        if c["path"] in cards
+    ]

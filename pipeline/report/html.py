@@ -35,50 +35,75 @@ def _mhl(m: dict) -> str:
 
 def render(data: dict) -> str:
     t = data["totals"]
-    out = ["<!doctype html><html lang=en><head><meta charset=utf-8>",
-           f"<title>Dailies report {_e(data['day'])}</title><style>{_CSS}</style></head><body>",
-           f"<h1>Dailies report &mdash; {_e(data['day'] or 'no clips')}</h1>",
-           f"<div class=mono>library {_e(data['library'])} &middot; generated {_e(data['generated_at'])}</div>"]
+    out = [
+        "<!doctype html><html lang=en><head><meta charset=utf-8>",
+        f"<title>Dailies report {_e(data['day'])}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Dailies report &mdash; {_e(data['day'] or 'no clips')}</h1>",
+        f"<div class=mono>library {_e(data['library'])} &middot; generated {_e(data['generated_at'])}</div>",
+    ]
     out.append("<h2>Failures</h2>" if data["failures"] else "<h2>Failures: none</h2>")
     for f in data["failures"]:
         out.append(f'<div class="bad failure"><b>{_e(f.get("clip") or f.get("card"))}</b><br>{_e(f["message"])}</div>')
     out.append("<h2>Warnings</h2>" if data["warnings"] else "<h2>Warnings: none</h2>")
     for w in data["warnings"]:
         out.append(f'<div class="warn warning"><b>{_e(w.get("clip") or w.get("card"))}</b><br>{_e(w["message"])}</div>')
-    out.append("<h2>Totals</h2><table class=totals><tr>" + "".join(
-        f"<td>{_e(k)}<br><b>{_e(v)}</b></td>" for k, v in [
-            ("clips", t["clips"]), ("ok", t["ok"]), ("failed", t["failed"]), ("skipped (not video)", t["skipped"]),
-            ("footage", _duration(t["duration_seconds"])), ("shots", t["shots"]), ("proxies", t["proxies"]),
-            ("proxy size", f"{t['bytes_proxies'] / 1e6:.1f} MB"),
-            ("MHL", ", ".join(f"{k} {v}" for k, v in t["mhl"].items()))]) + "</tr></table>")
+    out.append(
+        "<h2>Totals</h2><table class=totals><tr>"
+        + "".join(
+            f"<td>{_e(k)}<br><b>{_e(v)}</b></td>"
+            for k, v in [
+                ("clips", t["clips"]),
+                ("ok", t["ok"]),
+                ("failed", t["failed"]),
+                ("skipped (not video)", t["skipped"]),
+                ("footage", _duration(t["duration_seconds"])),
+                ("shots", t["shots"]),
+                ("proxies", t["proxies"]),
+                ("proxy size", f"{t['bytes_proxies'] / 1e6:.1f} MB"),
+                ("MHL", ", ".join(f"{k} {v}" for k, v in t["mhl"].items())),
+            ]
+        )
+        + "</tr></table>"
+    )
     if data["cards"]:
         out.append("<h2>Cards</h2><table><tr><th>card</th><th>MHL</th><th>generation</th><th>detail</th></tr>")
         for c in data["cards"]:
-            out.append(f"<tr><td class=mono>{_e(c['path'])}</td><td>{_e(c['mhl_status'])} ({_e(c['algorithm'])})</td>"
-                       f"<td class=mono>{_e(c['generation'])}</td><td>{_e(c['detail'])}</td></tr>")
+            out.append(
+                f"<tr><td class=mono>{_e(c['path'])}</td><td>{_e(c['mhl_status'])} ({_e(c['algorithm'])})</td>"
+                f"<td class=mono>{_e(c['generation'])}</td><td>{_e(c['detail'])}</td></tr>"
+            )
         out.append("</table>")
-    out.append("<h2>Clips</h2><table><tr><th>clip</th><th>thumbnails</th><th>reel</th><th>source TC in / out</th>"
-               "<th>duration</th><th>shots</th><th>proxies</th><th>checksum</th><th>MHL</th></tr>")
+    out.append(
+        "<h2>Clips</h2><table><tr><th>clip</th><th>thumbnails</th><th>reel</th><th>source TC in / out</th>"
+        "<th>duration</th><th>shots</th><th>proxies</th><th>checksum</th><th>MHL</th></tr>"
+    )
     for c in data["clips"]:
         tc = c["source_tc"]
-        strip = "".join(f'<img src="{_e(s["src"])}" alt="{_e(s["tc"])}" title="shot {s["shot"] + 1} {_e(s["tc"])}">'
-                        for s in c.get("strip", []))
+        strip = "".join(
+            f'<img src="{_e(s["src"])}" alt="{_e(s["tc"])}" title="shot {s["shot"] + 1} {_e(s["tc"])}">'
+            for s in c.get("strip", [])
+        )
         if c.get("contact_sheet"):
             strip += f'<br><a href="{_e(c["contact_sheet"])}">contact sheet</a>'
-        status = "" if c["status"] == "ok" else f'<br><span class=fail>{_e(c["status"])}: {_e(c["error"])}</span>'
-        status += "".join(f'<br><span class=wline>warning: {_e(w)}</span>' for w in c.get("warnings", []))
-        proxies = "<br>".join(f'{_e(p["preset"])}: <span class=mono>{_e(p["path"])}</span>' for p in c["proxies"]) or "-"
+        status = "" if c["status"] == "ok" else f"<br><span class=fail>{_e(c['status'])}: {_e(c['error'])}</span>"
+        status += "".join(f"<br><span class=wline>warning: {_e(w)}</span>" for w in c.get("warnings", []))
+        proxies = (
+            "<br>".join(f"{_e(p['preset'])}: <span class=mono>{_e(p['path'])}</span>" for p in c["proxies"]) or "-"
+        )
         out.append(
             f'<tr class=clip data-clip-id="{c["id"]}"><td><b>{_e(c["name"])}</b><br><span class=mono>{_e(c["path"])}</span>{status}</td>'
             f"<td class=strip>{strip}</td><td>{_e(c['reel'] or '-')}<br><small>{_e(c['reel_source'] or '')}</small></td>"
             f"<td class=mono>{_e(tc['start']) + ' / ' + _e(tc['end']) if tc else 'no source TC'}</td>"
             f"<td>{_duration(c['duration'])}<br><small>{_e(c['frame_count'])} fr @ {_e(c['fps'])}</small></td>"
-            f"<td>{c['shots']}</td><td>{proxies}</td><td class=mono>{_e(c['checksum'])}</td><td>{_mhl(c['mhl'])}</td></tr>")
+            f"<td>{c['shots']}</td><td>{proxies}</td><td class=mono>{_e(c['checksum'])}</td><td>{_mhl(c['mhl'])}</td></tr>"
+        )
     out.append("</table>")
     if data["skipped"]:
         out.append(f"<details><summary>{len(data['skipped'])} file(s) skipped (not video)</summary><ul>")
-        out += [f"<li><span class=mono>{_e(s['path'])}</span><br><small>{_e(s['message'] or '')}</small></li>"
-                for s in data["skipped"]]
+        out += [
+            f"<li><span class=mono>{_e(s['path'])}</span><br><small>{_e(s['message'] or '')}</small></li>"
+            for s in data["skipped"]
+        ]
         out.append("</ul></details>")
     out.append("</body></html>\n")
     return "\n".join(out)

@@ -7,53 +7,39 @@ scripts (no build step). Nothing is loaded at import; the model loads on the fir
 from __future__ import annotations
 
 import contextlib
-import json
-import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-import jinja2
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..catalog import open_catalog
-from ..config import Settings
-from ..errors import UsageError
-from ..takes import takes_from_names
-from .security import Guard, GuardMiddleware, check_csrf
-from .state import WebState
+from pipeline.catalog import open_catalog
+from pipeline.config import Settings
+from pipeline.editorial.takes import takes_from_names
+from pipeline.errors import UsageError
+from pipeline.web.render import HERE, make_templates, render
+from pipeline.web.security import Guard, GuardMiddleware, check_csrf
+from pipeline.web.state import WebState
 
-HERE = Path(__file__).resolve().parent
 API_PREFIXES = ("/api/", "/media/")
 
 
-def _tc_filter(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return ""
-    s = int(round(seconds))
-    return f"{s // 60}:{s % 60:02d}" if s < 3600 else f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-
-def make_templates() -> Jinja2Templates:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["duration"] = _tc_filter
-    env.filters["basename"] = lambda p: Path(p).name if p else ""
-    env.filters["json"] = lambda v: json.dumps(v, separators=(",", ":"))
-    return Jinja2Templates(env=env)
-
-
-def create_app(library: str | Path, settings: Settings, host: str = "127.0.0.1", token: str | None = None,
-               embedder_factory: Callable | None = None) -> FastAPI:
+def create_app(
+    library: str | Path,
+    settings: Settings,
+    host: str = "127.0.0.1",
+    token: str | None = None,
+    embedder_factory: Callable | None = None,
+) -> FastAPI:
     """The web app over one library. A non-loopback `host` needs a `token` (UsageError otherwise)."""
     guard = Guard(host=host, token=token or None, max_body=settings.web.max_upload_mb * 2**20 + 64 * 1024)
     if not guard.loopback and not guard.token:
-        raise UsageError(f"--host {host} makes the UI reachable from other machines: it needs a token "
-                         f"(--token or DAILIES_WEB_TOKEN)")
+        raise UsageError(
+            f"--host {host} makes the UI reachable from other machines: it needs a token (--token or DAILIES_WEB_TOKEN)"
+        )
     catalog = open_catalog(library, create=False)  # migrates once; requests then read query-only
     try:
         takes_from_names(catalog, settings.takes.patterns)  # scene/take/camera from file names, as the CLI does
@@ -66,16 +52,22 @@ def create_app(library: str | Path, settings: Settings, host: str = "127.0.0.1",
         yield
         state.close()
 
-    app = FastAPI(title="Dailies", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan,
-                  dependencies=[Depends(check_csrf)])
+    app = FastAPI(
+        title="Dailies",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+        dependencies=[Depends(check_csrf)],
+    )
     app.state.dailies = state
     app.state.guard = guard
     app.state.templates = make_templates()
     app.add_middleware(GuardMiddleware, guard=guard)
     app.mount("/static", StaticFiles(directory=HERE / "static", html=False), name="static")
 
-    from .routes import edits, export, media, report, search, selects, shots
-    from .routes import library as library_routes
+    from pipeline.web.routes import edits, export, media, report, search, selects, shots
+    from pipeline.web.routes import library as library_routes
 
     for module in (search, shots, edits, selects, export, library_routes, report, media):
         app.include_router(module.router)
@@ -86,9 +78,13 @@ def create_app(library: str | Path, settings: Settings, host: str = "127.0.0.1",
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError):
-        where = ", ".join(".".join(str(p) for p in e.get("loc", ())[1:]) + ": " + e.get("msg", "") for e in exc.errors())
-        return await http_error(request, StarletteHTTPException(404 if request.url.path.startswith("/media/") else 400,
-                                                                f"bad request ({where})"))
+        where = ", ".join(
+            ".".join(str(p) for p in e.get("loc", ())[1:]) + ": " + e.get("msg", "") for e in exc.errors()
+        )
+        return await http_error(
+            request,
+            StarletteHTTPException(404 if request.url.path.startswith("/media/") else 400, f"bad request ({where})"),
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -100,11 +96,3 @@ def create_app(library: str | Path, settings: Settings, host: str = "127.0.0.1",
         return render(request, "error.html", {"status": exc.status_code, "message": detail}, exc.status_code)
 
     return app
-
-
-def render(request: Request, template: str, context: dict, status: int = 200) -> HTMLResponse:
-    """Render a page with what every page needs (CSRF token, library path, active tab)."""
-    app = request.app
-    base = {"request": request, "csrf": app.state.guard.csrf, "library": str(app.state.dailies.root),
-            "page": template.removesuffix(".html")}
-    return app.state.templates.TemplateResponse(request, template, {**base, **context}, status_code=status)

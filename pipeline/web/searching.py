@@ -15,10 +15,10 @@ import faiss
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from .. import index_kinds as kinds
-from ..errors import DailiesError, UsageError
-from ..search import NOT_SEMANTIC, rank_shots
-from .state import WebState
+from pipeline import index_kinds as kinds
+from pipeline.errors import DailiesError, UsageError
+from pipeline.search import NOT_SEMANTIC, rank_shots
+from pipeline.web.state import WebState
 
 IMAGE_FORMATS = {"JPEG", "PNG", "WEBP"}
 
@@ -26,7 +26,7 @@ IMAGE_FORMATS = {"JPEG", "PNG", "WEBP"}
 @dataclass
 class Query:
     text: str = ""
-    image: str = ""        # key of an uploaded image held in memory
+    image: str = ""  # key of an uploaded image held in memory
     like: int | None = None  # keyframe id: "more like this"
     day: str = ""
     reel: str = ""
@@ -43,8 +43,16 @@ class Query:
         return "text" if self.text else "image" if self.image else "like" if self.like is not None else "browse"
 
     def filters(self) -> dict[str, str]:
-        pairs = (("day", self.day), ("reel", self.reel), ("clip", self.clip), ("scene", self.scene),
-                 ("take", self.take), ("camera", self.camera), ("tag", self.tag), ("circled", "1" if self.circled else ""))
+        pairs = (
+            ("day", self.day),
+            ("reel", self.reel),
+            ("clip", self.clip),
+            ("scene", self.scene),
+            ("take", self.take),
+            ("camera", self.camera),
+            ("tag", self.tag),
+            ("circled", "1" if self.circled else ""),
+        )
         return {k: v for k, v in pairs if v}
 
     def params(self, **changes) -> dict:
@@ -92,9 +100,16 @@ class Results:
     has_more: bool = False
 
     def to_json(self) -> dict:
-        return {"query": self.query.params(), "kind": self.query.kind, "model": self.model, "semantic": self.semantic,
-                "warning": self.warning, "error": self.error, "has_more": self.has_more,
-                "hits": [c.to_json() for c in self.cards]}
+        return {
+            "query": self.query.params(),
+            "kind": self.query.kind,
+            "model": self.model,
+            "semantic": self.semantic,
+            "warning": self.warning,
+            "error": self.error,
+            "has_more": self.has_more,
+            "hits": [c.to_json() for c in self.cards],
+        }
 
 
 class _Subset:
@@ -124,8 +139,10 @@ def read_query_image(data: bytes, max_pixels: int) -> Image.Image:
                 raise UsageError(f"the image is {im.width}x{im.height}; images over {max_pixels:,} pixels are refused")
             return im.convert("RGB")
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
-        raise UsageError(f"the uploaded file is not an image Dailies can read ({type(exc).__name__}); "
-                         f"upload a JPEG, PNG or WebP still") from None
+        raise UsageError(
+            f"the uploaded file is not an image Dailies can read ({type(exc).__name__}); "
+            f"upload a JPEG, PNG or WebP still"
+        ) from None
 
 
 def _cards_from_rows(state: WebState, rows: list, scores: dict[int, tuple[float, int]] | None) -> list[Card]:
@@ -141,11 +158,28 @@ def _cards_from_rows(state: WebState, rows: list, scores: dict[int, tuple[float,
             score, frame, rank = scores[r["shot_id"]]
             best = next((k["id"] for k in frames if k["frame"] == frame), best)
         t = takes.get(r["clip_id"])
-        cards.append(Card(rank, score, r["shot_id"], r["shot"], r["clip_id"], r["clip"], Path(r["clip"]).name,
-                          r["start_frame"], r["end_frame"], r["start_tc"], r["end_tc"],
-                          round(r["end_time"] - r["start_time"], 3), best, ids,
-                          t["scene"] if t else None, t["take"] if t else None, t["camera"] if t else None,
-                          bool(t and t["circled"])))
+        cards.append(
+            Card(
+                rank,
+                score,
+                r["shot_id"],
+                r["shot"],
+                r["clip_id"],
+                r["clip"],
+                Path(r["clip"]).name,
+                r["start_frame"],
+                r["end_frame"],
+                r["start_tc"],
+                r["end_tc"],
+                round(r["end_time"] - r["start_time"], 3),
+                best,
+                ids,
+                t["scene"] if t else None,
+                t["take"] if t else None,
+                t["camera"] if t else None,
+                bool(t and t["circled"]),
+            )
+        )
     return cards
 
 
@@ -155,7 +189,9 @@ def _query_vector(state: WebState, q: Query, model_id: str) -> np.ndarray:
     if q.image:
         held = state.image_queries.get(q.image)
         if held is None:
-            raise UsageError("that uploaded image is no longer held by the server (it keeps the last 64); upload it again")
+            raise UsageError(
+                "that uploaded image is no longer held by the server (it keeps the last 64); upload it again"
+            )
         return held[0]
     vec = state.reader().vector_of(int(q.like), model_id)
     if vec is None:
@@ -169,8 +205,16 @@ def run_query(state: WebState, q: Query) -> Results:
     cat = state.reader()
     allowed = None
     if q.filters():
-        allowed = cat.filter_keyframe_ids(q.day or None, q.reel or None, q.clip or None, q.scene or None,
-                                          q.take or None, q.camera or None, q.tag or None, q.circled)
+        allowed = cat.filter_keyframe_ids(
+            q.day or None,
+            q.reel or None,
+            q.clip or None,
+            q.scene or None,
+            q.take or None,
+            q.camera or None,
+            q.tag or None,
+            q.circled,
+        )
     try:
         if q.kind == "browse":
             rows = cat.browse_shots(per_page + 1, (q.page - 1) * per_page, allowed)
@@ -190,7 +234,7 @@ def run_query(state: WebState, q: Query) -> Results:
         want = per_page * q.page
         hits = rank_shots(cat, vi, vec, want + 1, state.settings.search.oversample)
         res.has_more = len(hits) > want
-        hits = hits[(q.page - 1) * per_page:want]
+        hits = hits[(q.page - 1) * per_page : want]
         rows = cat.shots_with_clip([h.shot_id for h in hits])
         scores = {h.shot_id: (h.score, h.keyframe, h.rank) for h in hits}
         res.cards = _cards_from_rows(state, [rows[h.shot_id] for h in hits if h.shot_id in rows], scores)

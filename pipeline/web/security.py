@@ -23,11 +23,18 @@ from fastapi import HTTPException, Request
 TOKEN_COOKIE = "dailies_token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
-CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self'; script-src 'self'; style-src 'self'; "
-       "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-           (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"),
-           (b"cross-origin-opener-policy", b"same-origin"), (b"cross-origin-resource-policy", b"same-origin")]
+CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self'; script-src 'self'; style-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+]
 
 
 def is_loopback(host: str) -> bool:
@@ -76,9 +83,18 @@ def _header(scope, name: bytes) -> str | None:
 
 async def _plain(send, status: int, text: str, extra: list | None = None) -> None:
     body = text.encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()),
-                            *HEADERS, *(extra or [])]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *HEADERS,
+                *(extra or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -99,17 +115,28 @@ class GuardMiddleware:
         if g.token is not None:
             cookie = SimpleCookie(_header(scope, b"cookie") or "")
             auth = _header(scope, b"authorization") or ""
-            given = (cookie[TOKEN_COOKIE].value if TOKEN_COOKIE in cookie else None) or \
-                (auth[7:] if auth.lower().startswith("bearer ") else None)
+            given = (cookie[TOKEN_COOKIE].value if TOKEN_COOKIE in cookie else None) or (
+                auth[7:] if auth.lower().startswith("bearer ") else None
+            )
             if not g.token_ok(given):
                 if scope["method"] == "GET" and g.token_ok(query.get("token")):
-                    rest = urlencode([(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode()) if k != "token"])
+                    rest = urlencode(
+                        [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode()) if k != "token"]
+                    )
                     location = scope["path"] + (f"?{rest}" if rest else "")
                     cookie_value = f"{TOKEN_COOKIE}={g.token}; HttpOnly; SameSite=Strict; Path=/"
-                    return await _plain(send, 303, "token accepted", [(b"location", location.encode()),
-                                                                      (b"set-cookie", cookie_value.encode())])
-                return await _plain(send, 401, "this Dailies server needs its access token: open the URL that "
-                                               "`dailies serve` printed (it ends in ?token=...)")
+                    return await _plain(
+                        send,
+                        303,
+                        "token accepted",
+                        [(b"location", location.encode()), (b"set-cookie", cookie_value.encode())],
+                    )
+                return await _plain(
+                    send,
+                    401,
+                    "this Dailies server needs its access token: open the URL that "
+                    "`dailies serve` printed (it ends in ?token=...)",
+                )
         length = _header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > g.max_body:
             return await _plain(send, 413, f"request too large: uploads are limited to {g.max_body // 2**20} MiB")
@@ -130,7 +157,10 @@ class GuardMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 have = {k.lower() for k, _ in message.get("headers", [])}
-                message = {**message, "headers": [*message.get("headers", []), *(h for h in HEADERS if h[0] not in have)]}
+                message = {
+                    **message,
+                    "headers": [*message.get("headers", []), *(h for h in HEADERS if h[0] not in have)],
+                }
             await send(message)
 
         try:
@@ -149,8 +179,9 @@ async def check_csrf(request: Request) -> None:
     if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host", ""):
         raise HTTPException(403, "cross-origin request refused")
     given = request.headers.get("x-csrf-token")
-    if given is None and request.headers.get("content-type", "").startswith(("multipart/form-data",
-                                                                             "application/x-www-form-urlencoded")):
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("multipart/form-data", "application/x-www-form-urlencoded")
+    ):
         form = await request.form()
         value = form.get("csrf")
         given = value if isinstance(value, str) else None

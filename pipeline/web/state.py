@@ -6,15 +6,15 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from .. import index as index_stage
-from ..catalog import Catalog, open_catalog, open_reader
-from ..config import Settings
-from ..search import library_model
+from pipeline import index as index_stage
+from pipeline.catalog import Catalog, open_catalog, open_reader
+from pipeline.config import Settings
+from pipeline.search import library_model
 
 
 class LRU:
@@ -45,6 +45,7 @@ def default_embedder_factory(settings: Settings) -> Callable:
         from models.clip import OpenClipEmbedder
 
         return OpenClipEmbedder(preset, device=settings.embed.device)
+
     return make
 
 
@@ -63,11 +64,11 @@ class WebState:
         self._index: index_stage.VectorIndex | None = None
         self._index_sig: tuple | None = None
         self.text_vectors = LRU(settings.web.query_cache)
-        self.image_queries = LRU(64)   # key -> (vector, JPEG bytes of the re-encoded query image)
-        self.model_loads = 0           # how often a model was built (tests check "once")
+        self.image_queries = LRU(64)  # key -> (vector, JPEG bytes of the re-encoded query image)
+        self.model_loads = 0  # how often a model was built (tests check "once")
         self._writer: Catalog | None = None
         self._writer_lock = threading.Lock()
-        self.report_dir = None         # TemporaryDirectory of the morning report pages (routes/report.py)
+        self.report_dir = None  # TemporaryDirectory of the morning report pages (routes/report.py)
         self.report_files: dict = {}
 
     # -- catalog ---------------------------------------------------------------------------

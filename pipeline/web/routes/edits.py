@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Path as P, Request
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import Path as P
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from ...errors import UsageError
-from ...selects import set_override
-from ...tags import add_tag, remove_tag
-from ...takes import set_take
+from pipeline.editorial.selects import set_override
+from pipeline.editorial.tags import add_tag, remove_tag
+from pipeline.editorial.takes import set_take
+from pipeline.errors import UsageError
 
 router = APIRouter()
 Id = Annotated[int, P(ge=1)]
@@ -29,8 +30,12 @@ def _back(request: Request, default: str, payload: dict):
         return JSONResponse(payload)
     target = request.query_params.get("next", "")
     # a path on this server only: no scheme or host, nothing a browser would strip or turn into "//"
-    ok = (target.startswith("/") and not target.startswith("//") and "\\" not in target
-          and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target))
+    ok = (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target)
+    )
     return RedirectResponse(target if ok else default, status_code=303)
 
 
@@ -58,7 +63,9 @@ def tag_add(request: Request, shot_id: Id, tag: TagText, scope: Annotated[str, F
 
 
 @router.post("/shot/{shot_id}/tags/remove")
-def tag_remove(request: Request, shot_id: Id, tag: TagText, scope: Annotated[str, Form(pattern="^(shot|take)$")] = "shot"):
+def tag_remove(
+    request: Request, shot_id: Id, tag: TagText, scope: Annotated[str, Form(pattern="^(shot|take)$")] = "shot"
+):
     shot = _shot(request, shot_id)
     with request.app.state.dailies.writer() as cat:
         removed = remove_tag(cat, str(shot["clip_id"]), tag, shot["shot"] if scope == "shot" else None)
@@ -68,8 +75,12 @@ def tag_remove(request: Request, shot_id: Id, tag: TagText, scope: Annotated[str
 
 
 @router.post("/clip/{clip_id}/take")
-def take_update(request: Request, clip_id: Id, circled: Annotated[str | None, Form(pattern="^[01]$")] = None,
-                notes: Annotated[str | None, Form(max_length=2000)] = None):
+def take_update(
+    request: Request,
+    clip_id: Id,
+    circled: Annotated[str | None, Form(pattern="^[01]$")] = None,
+    notes: Annotated[str | None, Form(max_length=2000)] = None,
+):
     fields = {}
     if circled is not None:
         fields["circled"] = circled == "1"
@@ -83,13 +94,20 @@ def take_update(request: Request, clip_id: Id, circled: Annotated[str | None, Fo
     except UsageError as exc:
         raise HTTPException(404, str(exc)) from None
     first = request.app.state.dailies.reader().first_shot_of_clip(clip_id)
-    return _back(request, f"/shot/{first}" if first else "/library",
-                 {"clip_id": clip_id, "circled": take.circled, "notes": take.notes})
+    return _back(
+        request,
+        f"/shot/{first}" if first else "/library",
+        {"clip_id": clip_id, "circled": take.circled, "notes": take.notes},
+    )
 
 
 @router.post("/clip/{clip_id}/override")
-def override(request: Request, clip_id: Id, action: Annotated[str, Form(pattern="^(pin|reject|clear)$")],
-             note: Annotated[str | None, Form(max_length=500)] = None):
+def override(
+    request: Request,
+    clip_id: Id,
+    action: Annotated[str, Form(pattern="^(pin|reject|clear)$")],
+    note: Annotated[str | None, Form(max_length=500)] = None,
+):
     try:
         with request.app.state.dailies.writer() as cat:
             set_override(cat, str(clip_id), None if action == "clear" else action, note or None)

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path as P, Query as Q, Request
+from fastapi import APIRouter, HTTPException, Request
+from fastapi import Path as P
+from fastapi import Query as Q
 from fastapi.responses import Response
 
-from ...errors import UsageError
-from ...export import EXPORTERS, export_bytes
-from ...export.items import items_from_hits, items_from_selects
-from ..app import render
-from ..searching import run_query
-from .search import Filters, ImageKey, Like, Page, Text, make_query
-from .selects import Scene, proposals
+from pipeline.editorial.items import items_from_hits, items_from_selects
+from pipeline.errors import UsageError
+from pipeline.export import EXPORTERS, export_bytes
+from pipeline.web.render import render
+from pipeline.web.routes.search import Filters, ImageKey, Like, Page, Text, make_query
+from pipeline.web.routes.selects import Scene, proposals
+from pipeline.web.searching import run_query
 
 router = APIRouter()
 Format = Annotated[str, P(pattern="^(" + "|".join(EXPORTERS) + ")$")]
@@ -28,8 +30,13 @@ FORMATS = [  # (format, button label, what the NLE does with it)
     ("fcpx", "FCPX", "Final Cut Pro X XML (one frame rate per file)"),
     ("otio", "OTIO", "OpenTimelineIO: Resolve, Hiero, scripts"),
 ]
-MEDIA_TYPES = {"otio": "application/json", "edl": "text/plain", "ale": "text/plain", "fcpxml": "application/xml",
-               "fcpx": "application/xml"}
+MEDIA_TYPES = {
+    "otio": "application/json",
+    "edl": "text/plain",
+    "ale": "text/plain",
+    "fcpxml": "application/xml",
+    "fcpx": "application/xml",
+}
 
 
 def _download(items, fmt: str, name: str, title: str) -> Response:
@@ -38,31 +45,42 @@ def _download(items, fmt: str, name: str, title: str) -> Response:
     except UsageError as exc:
         raise HTTPException(400, str(exc)) from None
     filename = f"{name}{EXPORTERS[fmt][1][0]}"
-    return Response(data, media_type=MEDIA_TYPES[fmt],
-                    headers={"content-disposition": f'attachment; filename="{filename}"', "cache-control": "no-store"})
+    return Response(
+        data,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"content-disposition": f'attachment; filename="{filename}"', "cache-control": "no-store"},
+    )
 
 
 @router.get("/export/search.{fmt}")
-def export_search(request: Request, fmt: Format, f: Annotated[Filters, Q()], q: Text = "", image: ImageKey = "",
-                  like: Like = None, page: Page = 1):
+def export_search(
+    request: Request,
+    fmt: Format,
+    f: Annotated[Filters, Q()],
+    q: Text = "",
+    image: ImageKey = "",
+    like: Like = None,
+    page: Page = 1,
+):
     """The results of a search as shown (the same parameters as `/`): one event per shot, best first;
     a browse with filters (say every circled take of scene 12) gives its page of shots in clip order."""
     query = make_query(q, image, like, f, page)
     if query.kind == "browse" and not query.filters():
-        raise HTTPException(400, "export the results of a search: give a text, image or more-like-this query, "
-                                 "or a filter (scene, take, camera, day, tag, circled)")
+        raise HTTPException(
+            400,
+            "export the results of a search: give a text, image or more-like-this query, "
+            "or a filter (scene, take, camera, day, tag, circled)",
+        )
     results = run_query(request.app.state.dailies, query)
     if results.error:
         raise HTTPException(400, results.error)
     items = items_from_hits(request.app.state.dailies.reader(), results.cards)
-    what = q or ("image query" if query.kind != "browse" else
-                 ", ".join(f"{k} {v}" for k, v in query.filters().items()))
+    what = q or ("image query" if query.kind != "browse" else ", ".join(f"{k} {v}" for k, v in query.filters().items()))
     return _download(items, fmt, "dailies-search", f"Dailies search: {what}")
 
 
 @router.get("/export/selects.{fmt}")
-def export_selects(request: Request, fmt: Format, scene: Scene = "",
-                   per_setup: Annotated[int, Q(ge=1, le=20)] = 1):
+def export_selects(request: Request, fmt: Format, scene: Scene = "", per_setup: Annotated[int, Q(ge=1, le=20)] = 1):
     """The best `per_setup` takes of every setup (rejected takes never), whole takes."""
     setups = proposals(request, scene)
     items = items_from_selects(request.app.state.dailies.reader(), setups, per_setup)
@@ -70,8 +88,16 @@ def export_selects(request: Request, fmt: Format, scene: Scene = "",
 
 
 @router.get("/exports")
-def exports_page(request: Request, f: Annotated[Filters, Q()], q: Text = "", image: ImageKey = "", like: Like = None,
-                 page: Page = 1, selects_scene: Scene = "", per_setup: Annotated[int, Q(ge=1, le=20)] = 1):
+def exports_page(
+    request: Request,
+    f: Annotated[Filters, Q()],
+    q: Text = "",
+    image: ImageKey = "",
+    like: Like = None,
+    page: Page = 1,
+    selects_scene: Scene = "",
+    per_setup: Annotated[int, Q(ge=1, le=20)] = 1,
+):
     """Downloads of the current search (the search parameters of `/`) and of the selects (`selects_scene`:
     its own name, so that a search's scene filter and the selects' scene can differ)."""
     scene = selects_scene
@@ -79,8 +105,21 @@ def exports_page(request: Request, f: Annotated[Filters, Q()], q: Text = "", ima
     query = make_query(q, image, like, f, page)
     results = run_query(state, query) if query.kind != "browse" or query.filters() else None
     setups = proposals(request, scene)
-    return render(request, "exports.html", {
-        "tab": "exports", "query": query, "r": results, "formats": FORMATS, "scene": scene, "per_setup": per_setup,
-        "selects_params": {k: v for k, v in (("scene", scene), ("per_setup", per_setup)) if v and (k, v) != ("per_setup", 1)},
-        "scenes": state.reader().filter_choices()["scenes"], "n_setups": len(setups),
-        "n_takes": len(items_from_selects(state.reader(), setups, per_setup))})
+    return render(
+        request,
+        "exports.html",
+        {
+            "tab": "exports",
+            "query": query,
+            "r": results,
+            "formats": FORMATS,
+            "scene": scene,
+            "per_setup": per_setup,
+            "selects_params": {
+                k: v for k, v in (("scene", scene), ("per_setup", per_setup)) if v and (k, v) != ("per_setup", 1)
+            },
+            "scenes": state.reader().filter_choices()["scenes"],
+            "n_setups": len(setups),
+            "n_takes": len(items_from_selects(state.reader(), setups, per_setup)),
+        },
+    )

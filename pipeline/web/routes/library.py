@@ -6,8 +6,8 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 
-from ...errors import CatalogError
-from ..app import render
+from pipeline.errors import CatalogError
+from pipeline.web.render import render
 
 router = APIRouter()
 STAGES = ("probe", "analyze", "embed")
@@ -25,8 +25,10 @@ def library_data(request: Request) -> dict:
     clips, progress = [], {s: {"done": 0, "pending": 0, "failed": 0} for s in STAGES}
     status_counts = {"ok": 0, "failed": 0, "skipped": 0, "new": 0}
     for c in cat.clips_overview():
-        stages = {k: {"status": r["status"], "detail": r["detail"], "seconds": r["seconds"],
-                      "finished_at": r["finished_at"]} for k, r in runs.get(c["id"], {}).items()}
+        stages = {
+            k: {"status": r["status"], "detail": r["detail"], "seconds": r["seconds"], "finished_at": r["finished_at"]}
+            for k, r in runs.get(c["id"], {}).items()
+        }
         status_counts[c["status"]] = status_counts.get(c["status"], 0) + 1
         if c["status"] == "skipped":
             continue
@@ -34,17 +36,44 @@ def library_data(request: Request) -> dict:
             st = stages.get(s, {}).get("status", "pending")
             if st != "done" and c["status"] == "failed":  # the clip failed: this stage will not run, it is not pending
                 st = "failed"
-                stages[s] = {**stages.get(s, {"detail": c["error"], "seconds": None, "finished_at": None}), "status": st}
+                stages[s] = {
+                    **stages.get(s, {"detail": c["error"], "seconds": None, "finished_at": None}),
+                    "status": st,
+                }
             progress[s][st if st in progress[s] else "pending"] += 1
-        clips.append({"id": c["id"], "path": c["path"], "name": Path(c["path"]).name, "status": c["status"],
-                      "error": c["error"], "shots": c["shot_count"], "first_shot": c["first_shot_id"],
-                      "duration": c["duration"], "fps": c["fps"], "start_tc": c["start_tc"], "reel": c["reel"],
-                      "width": c["width"], "height": c["height"], "added_at": c["added_at"], "stages": stages})
+        clips.append(
+            {
+                "id": c["id"],
+                "path": c["path"],
+                "name": Path(c["path"]).name,
+                "status": c["status"],
+                "error": c["error"],
+                "shots": c["shot_count"],
+                "first_shot": c["first_shot_id"],
+                "duration": c["duration"],
+                "fps": c["fps"],
+                "start_tc": c["start_tc"],
+                "reel": c["reel"],
+                "width": c["width"],
+                "height": c["height"],
+                "added_at": c["added_at"],
+                "stages": stages,
+            }
+        )
     clips.sort(key=lambda c: (c["status"] != "failed", c["path"]))
-    events = [{"at": e["at"], "level": e["level"], "path": e["path"], "stage": e["stage"], "message": e["message"]}
-              for e in cat.recent_events()]
-    return {"library": str(state.root), "model": model, "counts": cat.library_counts(model["id"]),
-            "status": status_counts, "progress": progress, "clips": clips, "events": events}
+    events = [
+        {"at": e["at"], "level": e["level"], "path": e["path"], "stage": e["stage"], "message": e["message"]}
+        for e in cat.recent_events()
+    ]
+    return {
+        "library": str(state.root),
+        "model": model,
+        "counts": cat.library_counts(model["id"]),
+        "status": status_counts,
+        "progress": progress,
+        "clips": clips,
+        "events": events,
+    }
 
 
 @router.get("/library")

@@ -11,14 +11,21 @@ import mimetypes
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path as P, Request
+from fastapi import APIRouter, HTTPException, Request
+from fastapi import Path as P
 from fastapi.responses import FileResponse
 
 router = APIRouter()
 Id = Annotated[int, P(ge=1)]
 BROWSER_PROXY = "h264"  # configs/transcode/h264.toml: H.264 MP4 made for review; preferred over the source
-VIDEO_TYPES = {".mov": "video/quicktime", ".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm",
-               ".mkv": "video/x-matroska", ".mxf": "application/mxf"}
+VIDEO_TYPES = {
+    ".mov": "video/quicktime",
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".webm": "video/webm",
+    ".mkv": "video/x-matroska",
+    ".mxf": "application/mxf",
+}
 
 
 def browser_proxy(state, clip_id: int) -> Path | None:
@@ -54,7 +61,10 @@ def clip_video(request: Request, clip_id: Id):
         return FileResponse(proxy, media_type="video/mp4", headers={"cache-control": "private, max-age=3600"})
     path = Path(clip["path"])
     if not path.is_file():
-        raise HTTPException(404, f"clip {clip_id}: the source {path.name} is not reachable from this machine "
-                                 f"(card unmounted or moved)")
-    media_type = VIDEO_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        raise HTTPException(
+            404, f"clip {clip_id}: the source {path.name} is not reachable from this machine (card unmounted or moved)"
+        )
+    media_type = (
+        VIDEO_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    )
     return FileResponse(path, media_type=media_type, headers={"cache-control": "private, max-age=3600"})

@@ -13,10 +13,11 @@ import threading
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query as Q, Request
+from fastapi import APIRouter, HTTPException, Request
+from fastapi import Query as Q
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from ...report.build import build_report
+from pipeline.report.build import build_report
 
 router = APIRouter()
 Day = Annotated[str, Q(pattern=r"^(\d{4}-\d{2}-\d{2}|all)?$")]
@@ -41,8 +42,9 @@ def report_page(request: Request, day: Day = ""):
     state = request.app.state.dailies
     out = _report_dir(state) / (day or "latest")
     with _lock:
-        data = build_report(state.reader(), out, day or None, state.settings.proxies.font,
-                            state.settings.report.day_start_hour)
+        data = build_report(
+            state.reader(), out, day or None, state.settings.proxies.font, state.settings.report.day_start_hour
+        )
         files = {"report.json": out / "report.json"}
         for c in data["clips"]:
             for item in c.get("strip", []):

@@ -6,14 +6,16 @@ import hashlib
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, File, HTTPException, Path as P, Query as Q, Request, UploadFile
+from fastapi import APIRouter, File, HTTPException, Request, UploadFile
+from fastapi import Path as P
+from fastapi import Query as Q
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from ...errors import UsageError
-from ...takes import normalize_take
-from ..app import render
-from ..searching import Query, read_query_image, run_query
+from pipeline.editorial.takes import normalize_take
+from pipeline.errors import UsageError
+from pipeline.web.render import render
+from pipeline.web.searching import Query, read_query_image, run_query
 
 router = APIRouter()
 MAX_QUERY = 500
@@ -32,8 +34,20 @@ class Filters(BaseModel):
 
 
 def make_query(q: str, image: str, like: int | None, f: Filters, page: int) -> Query:
-    return Query(text=q.strip(), image=image, like=like, day=f.day, reel=f.reel, clip=f.clip.strip(), scene=f.scene,
-                 take=normalize_take(f.take), camera=f.camera, tag=f.tag, circled=f.circled, page=page)
+    return Query(
+        text=q.strip(),
+        image=image,
+        like=like,
+        day=f.day,
+        reel=f.reel,
+        clip=f.clip.strip(),
+        scene=f.scene,
+        take=normalize_take(f.take),
+        camera=f.camera,
+        tag=f.tag,
+        circled=f.circled,
+        page=page,
+    )
 
 
 Text = Annotated[str, Q(max_length=MAX_QUERY)]
@@ -43,19 +57,25 @@ Like = Annotated[int | None, Q(ge=1)]
 
 
 @router.get("/")
-def search_page(request: Request, f: Annotated[Filters, Q()], q: Text = "", image: ImageKey = "", like: Like = None,
-                page: Page = 1):
+def search_page(
+    request: Request, f: Annotated[Filters, Q()], q: Text = "", image: ImageKey = "", like: Like = None, page: Page = 1
+):
     state = request.app.state.dailies
     query = make_query(q, image, like, f, page)
     results = run_query(state, query)
     choices = state.reader().filter_choices()
-    return render(request, "search.html", {"tab": "search", "r": results, "query": query, "choices": choices},
-                  400 if results.error and query.kind != "browse" else 200)
+    return render(
+        request,
+        "search.html",
+        {"tab": "search", "r": results, "query": query, "choices": choices},
+        400 if results.error and query.kind != "browse" else 200,
+    )
 
 
 @router.get("/api/search")
-def search_api(request: Request, f: Annotated[Filters, Q()], q: Text = "", image: ImageKey = "", like: Like = None,
-               page: Page = 1):
+def search_api(
+    request: Request, f: Annotated[Filters, Q()], q: Text = "", image: ImageKey = "", like: Like = None, page: Page = 1
+):
     results = run_query(request.app.state.dailies, make_query(q, image, like, f, page))
     return JSONResponse(results.to_json(), status_code=400 if results.error else 200)
 

@@ -1,7 +1,7 @@
 """The selects page (`/selects`): proposed takes ranked per setup with their per-factor explanation,
 and the editor's pin/reject; `/api/selects` as JSON.
 
-Proposals come from `pipeline.selects.propose`, which measures takes it has not measured yet (and
+Proposals come from `pipeline.editorial.selects.propose`, which measures takes it has not measured yet (and
 stores the measurements), so the first visit after an ingest can take a while.
 """
 
@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query as Q, Request
+from fastapi import APIRouter, Request
+from fastapi import Query as Q
 
-from ...selects import propose
-from ...takes import takes_from_names
-from ..app import render
+from pipeline.editorial.selects import propose
+from pipeline.editorial.takes import takes_from_names
+from pipeline.web.render import render
 
 router = APIRouter()
 Scene = Annotated[str, Q(max_length=16, pattern=r"^[0-9A-Za-z]*$")]
@@ -33,13 +34,24 @@ def selects_page(request: Request, scene: Scene = ""):
     setups = proposals(request, scene)
     clip_ids = [p.clip_id for ps in setups.values() for p in ps]
     cat = state.reader()
-    return render(request, "selects.html", {
-        "tab": "selects", "setups": setups, "scene": scene, "scenes": cat.filter_choices()["scenes"],
-        "thumbs": cat.clip_thumbs(clip_ids), "names": {p.clip_id: Path(p.clip).name for ps in setups.values() for p in ps},
-        "next": str(request.url.path) + (f"?scene={scene}" if scene else "")})
+    return render(
+        request,
+        "selects.html",
+        {
+            "tab": "selects",
+            "setups": setups,
+            "scene": scene,
+            "scenes": cat.filter_choices()["scenes"],
+            "thumbs": cat.clip_thumbs(clip_ids),
+            "names": {p.clip_id: Path(p.clip).name for ps in setups.values() for p in ps},
+            "next": str(request.url.path) + (f"?scene={scene}" if scene else ""),
+        },
+    )
 
 
 @router.get("/api/selects")
 def selects_api(request: Request, scene: Scene = ""):
-    return {"scene": scene or None,
-            "setups": {name: [p.to_json() for p in ps] for name, ps in proposals(request, scene).items()}}
+    return {
+        "scene": scene or None,
+        "setups": {name: [p.to_json() for p in ps] for name, ps in proposals(request, scene).items()},
+    }

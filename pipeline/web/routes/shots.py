@@ -10,12 +10,13 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path as P, Request
+from fastapi import APIRouter, HTTPException, Request
+from fastapi import Path as P
 from fastapi.responses import RedirectResponse
 
-from ...timecode import tc_to_frames
-from ..app import render
-from .media import BROWSER_PROXY, browser_proxy
+from pipeline.timecode import tc_to_frames
+from pipeline.web.render import render
+from pipeline.web.routes.media import BROWSER_PROXY, browser_proxy
 
 router = APIRouter()
 Id = Annotated[int, P(ge=1)]
@@ -29,8 +30,10 @@ def playability(probe: dict | None) -> tuple[bool, str]:
         return False, "the clip has not been probed"
     codec, pix = probe.get("codec", ""), probe.get("pix_fmt", "")
     if codec not in BROWSER_CODECS:
-        return False, (f"browsers cannot play {codec or 'this'} video; make an H.264 proxy to review it here "
-                       f"(`dailies ingest CARD --proxies h264`)")
+        return False, (
+            f"browsers cannot play {codec or 'this'} video; make an H.264 proxy to review it here "
+            f"(`dailies ingest CARD --proxies h264`)"
+        )
     if pix not in BROWSER_PIX_FMTS:
         return False, f"browsers cannot play {codec} in {pix}; make an H.264 proxy of the clip to review it here"
     return True, ""
@@ -52,25 +55,54 @@ def shot_context(request: Request, shot_id: int) -> dict:
     strip = []
     for s in shots:
         frames = kfs.get(s["id"], [])
-        strip.append({"id": s["id"], "index": s["idx"], "start_tc": s["start_tc"], "end_tc": s["end_tc"],
-                      "start_time": s["start_time"], "end_time": s["end_time"],
-                      "thumb": frames[len(frames) // 2]["id"] if frames else None})
+        strip.append(
+            {
+                "id": s["id"],
+                "index": s["idx"],
+                "start_tc": s["start_tc"],
+                "end_tc": s["end_tc"],
+                "start_time": s["start_time"],
+                "end_time": s["end_time"],
+                "thumb": frames[len(frames) // 2]["id"] if frames else None,
+            }
+        )
     pos = next(i for i, s in enumerate(shots) if s["id"] == shot_id)
-    player = {"src": f"/media/clip/{clip['id']}", "start": shot["start_time"], "end": shot["end_time"],
-              "fps_num": fps.numerator, "fps_den": fps.denominator,
-              "tc_base": tc_to_frames(start_tc, fps) if start_tc else 0,
-              "drop": bool(start_tc and ";" in start_tc), "playable": playable,
-              "media": f"proxy {BROWSER_PROXY}" if proxy is not None else "source"}
+    player = {
+        "src": f"/media/clip/{clip['id']}",
+        "start": shot["start_time"],
+        "end": shot["end_time"],
+        "fps_num": fps.numerator,
+        "fps_den": fps.denominator,
+        "tc_base": tc_to_frames(start_tc, fps) if start_tc else 0,
+        "drop": bool(start_tc and ";" in start_tc),
+        "playable": playable,
+        "media": f"proxy {BROWSER_PROXY}" if proxy is not None else "source",
+    }
     take = cat.take(clip["id"])
     override = cat.override_of(clip["id"])
-    tags = [{"tag": t["tag"], "kind": t["kind"], "scope": "take" if t["shot_id"] is None else "shot",
-             "score": t["score"], "reason": t["reason"]} for t in cat.tags_of_shot(clip["id"], shot_id)]
+    tags = [
+        {
+            "tag": t["tag"],
+            "kind": t["kind"],
+            "scope": "take" if t["shot_id"] is None else "shot",
+            "score": t["score"],
+            "reason": t["reason"],
+        }
+        for t in cat.tags_of_shot(clip["id"], shot_id)
+    ]
     return {
         "take": {k: take[k] if take else None for k in ("scene", "setup", "take", "camera", "roll", "notes")}
         | {"circled": bool(take and take["circled"])},
-        "override": override["action"] if override else None, "tags": tags,
-        "shot": shot, "clip": clip, "probe": probe, "clip_name": Path(clip["path"]).name,
-        "keyframes": kfs.get(shot_id, []), "strip": strip, "player": player, "why_unplayable": why,
+        "override": override["action"] if override else None,
+        "tags": tags,
+        "shot": shot,
+        "clip": clip,
+        "probe": probe,
+        "clip_name": Path(clip["path"]).name,
+        "keyframes": kfs.get(shot_id, []),
+        "strip": strip,
+        "player": player,
+        "why_unplayable": why,
         "prev_id": shots[pos - 1]["id"] if pos > 0 else None,
         "next_id": shots[pos + 1]["id"] if pos + 1 < len(shots) else None,
     }
@@ -97,13 +129,37 @@ def shot_api(request: Request, shot_id: Id):
     ctx = shot_context(request, shot_id)
     s, c = ctx["shot"], ctx["clip"]
     return {
-        "shot_id": s["shot_id"], "shot": s["shot"], "start_frame": s["start_frame"], "end_frame": s["end_frame"],
-        "start_time": s["start_time"], "end_time": s["end_time"], "start_tc": s["start_tc"], "end_tc": s["end_tc"],
-        "clip": {"id": c["id"], "path": c["path"], "name": ctx["clip_name"], "fps": c["fps"], "start_tc": c["start_tc"],
-                 "reel": c["reel"], "duration": c["duration"], "width": c["width"], "height": c["height"]},
-        "media": ctx["player"]["src"], "media_kind": ctx["player"]["media"], "playable": ctx["player"]["playable"], "why_unplayable": ctx["why_unplayable"],
-        "keyframes": [{"id": k["id"], "frame": k["frame"], "time": k["time"], "url": f"/media/keyframe/{k['id']}"}
-                      for k in ctx["keyframes"]],
-        "filmstrip": ctx["strip"], "prev": ctx["prev_id"], "next": ctx["next_id"],
-        "take": ctx["take"], "override": ctx["override"], "tags": ctx["tags"],
+        "shot_id": s["shot_id"],
+        "shot": s["shot"],
+        "start_frame": s["start_frame"],
+        "end_frame": s["end_frame"],
+        "start_time": s["start_time"],
+        "end_time": s["end_time"],
+        "start_tc": s["start_tc"],
+        "end_tc": s["end_tc"],
+        "clip": {
+            "id": c["id"],
+            "path": c["path"],
+            "name": ctx["clip_name"],
+            "fps": c["fps"],
+            "start_tc": c["start_tc"],
+            "reel": c["reel"],
+            "duration": c["duration"],
+            "width": c["width"],
+            "height": c["height"],
+        },
+        "media": ctx["player"]["src"],
+        "media_kind": ctx["player"]["media"],
+        "playable": ctx["player"]["playable"],
+        "why_unplayable": ctx["why_unplayable"],
+        "keyframes": [
+            {"id": k["id"], "frame": k["frame"], "time": k["time"], "url": f"/media/keyframe/{k['id']}"}
+            for k in ctx["keyframes"]
+        ],
+        "filmstrip": ctx["strip"],
+        "prev": ctx["prev_id"],
+        "next": ctx["next_id"],
+        "take": ctx["take"],
+        "override": ctx["override"],
+        "tags": ctx["tags"],
     }

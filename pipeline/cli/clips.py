@@ -1,0 +1,66 @@
+"""`dailies clips`: catalogued clips with probe data and stage status."""
+
+from __future__ import annotations
+
+import json
+
+from pipeline.cli.common import emit, library_of, model_note
+
+
+def _stage_summary(stages: dict) -> str:
+    return " ".join(f"{name}:{run['status']}" for name, run in stages.items())
+
+
+def _warnings(runs: dict) -> list[str]:
+    """Ingested, but something is wrong with the source (damaged frames, a damaged header)."""
+    analyze = runs.get("analyze")
+    return analyze["detail"].split("\n") if analyze and analyze["status"] == "done" and analyze["detail"] else []
+
+
+def run(args) -> int:
+    from pipeline.catalog import open_catalog
+    from pipeline.report.data import editorial
+
+    catalog = open_catalog(library_of(args), create=False)
+    try:
+        out = []
+        with catalog.snapshot():  # one committed state, even while an ingest writes
+            model = catalog.meta_get("model")
+            note = model_note(catalog, model)
+            for c in catalog.clips():
+                runs = catalog.stage_runs(c["id"])
+                out.append(
+                    {
+                        "id": c["id"],
+                        "path": c["path"],
+                        "status": c["status"],
+                        "error": c["error"],
+                        "content_hash": c["content_hash"],
+                        "size": c["size"],
+                        "probe": json.loads(c["probe_json"]) if c["probe_json"] else None,
+                        "shots": catalog.count_shots(c["id"]),
+                        "warnings": _warnings(runs),
+                        "stages": {
+                            k: {"status": r["status"], "detail": r["detail"], "finished_at": r["finished_at"]}
+                            for k, r in runs.items()
+                        },
+                        **editorial(catalog, c),
+                    }
+                )
+    finally:
+        catalog.close()
+    human = "\n".join(
+        f"{c['status']:8s} {c['shots']:4d} shots  reel {c['reel'] or '-':8s} "
+        f"{(c['source_tc'] or {}).get('start') or '--:--:--:--'}  mhl:{c['mhl']['status'] or '-'}  "
+        f"{_stage_summary(c['stages'])}  {c['path']}"
+        for c in out
+    )
+    if "warning" in note:
+        human = f"warning: {note['warning']}\n{human}"
+    emit(args, {"library": str(library_of(args)), "model": model, **note, "clips": out}, human or "library is empty")
+    return 0
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("clips", parents=[common], help="catalogued clips with probe data and stage status")
+    p.set_defaults(func=run)

@@ -1,0 +1,88 @@
+"""`dailies export selects|search|tags --format otio|edl|ale|fcpxml|fcpx -o FILE`."""
+
+from __future__ import annotations
+
+import argparse
+
+from pipeline.cli.common import emit, library_of, settings_of
+
+EXAMPLES = """examples:
+  dailies export selects --scene 12A -o sc12A_selects.edl          # format from the suffix
+  dailies export selects --format ale -o day01.ale --per-setup 2
+  dailies export search "car headlights at night" --format otio -o hits.otio
+  dailies export tags --tag CU --format fcpxml -o closeups.xml
+"""
+
+
+def run(args) -> int:
+    from pipeline.catalog import open_catalog
+    from pipeline.editorial.items import items_from_hits, items_from_selects, items_from_tags
+    from pipeline.editorial.selects import propose
+    from pipeline.editorial.takes import takes_from_names
+    from pipeline.errors import UsageError
+    from pipeline.export import export_file, format_for
+
+    settings = settings_of(args)
+    fmt = format_for(args.format, args.output)
+    catalog = open_catalog(library_of(args), create=False)
+    warning = None
+    try:
+        takes_from_names(catalog, settings.takes.patterns)
+        if args.what == "selects":
+            items = items_from_selects(catalog, propose(catalog, settings, args.scene), args.per_setup)
+        elif args.what == "search":
+            if not args.query:
+                raise UsageError('dailies export search "TEXT" -o FILE: give the search text')
+            from models.clip import OpenClipEmbedder
+            from pipeline.search import NOT_SEMANTIC, library_model, search
+
+            preset = library_model(catalog)
+            hits = search(
+                catalog,
+                OpenClipEmbedder(preset, device=settings.embed.device),
+                args.query,
+                limit=args.limit or settings.search.limit,
+                oversample=settings.search.oversample,
+                index_settings=settings.index,
+            )
+            warning = None if preset.semantic else NOT_SEMANTIC.format(name=preset.name)
+            items = items_from_hits(catalog, hits)
+        else:
+            items = items_from_tags(catalog, args.tag)
+    finally:
+        catalog.close()
+    if not items:
+        what = {
+            "selects": "no take to propose"
+            + (f" in scene {args.scene}" if args.scene else "")
+            + " (every take rejected, or none ingested; `dailies selects` shows them)",
+            "search": "the search found nothing",
+            "tags": (f"no take or shot carries the tag {args.tag!r}" if args.tag else "no take or shot has a tag")
+            + "; `dailies tag list` shows the tags",
+        }[args.what]
+        raise UsageError(f"nothing to export to {args.output}: {what}")
+    export_file(items, args.output, fmt, name=f"Dailies {args.what}")
+    data = {"format": fmt, "output": str(args.output), "events": len(items), "clips": [i.name for i in items]}
+    if warning:
+        data["warning"] = warning
+    emit(args, data, (f"warning: {warning}\n" if warning else "") + f"{len(items)} event(s) -> {args.output} ({fmt})")
+    return 0
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser(
+        "export",
+        parents=[common],
+        help="selects, search hits or tagged shots to OTIO/EDL/ALE/FCP XML",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("what", choices=["selects", "search", "tags"])
+    p.add_argument("query", nargs="?", help="search: the text")
+    p.add_argument("--format", help="otio, edl, ale, fcpxml (FCP 7 XML), fcpx (FCP X); default from the -o suffix")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument("--scene")
+    p.add_argument("--tag", help="tags: only shots with this tag")
+    p.add_argument("--per-setup", type=int, default=1, help="selects: takes per setup (default 1)")
+    p.add_argument("--limit", type=int, help="search: number of hits")
+    p.set_defaults(func=run)
