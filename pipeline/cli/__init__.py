@@ -103,6 +103,3 @@ def main(argv: list[str] | None = None) -> int:
         print("dailies: output cut short: the program reading it closed the pipe", file=sys.stderr)
         return 1
 
-
-if __name__ == "__main__":
-    sys.exit(main())
