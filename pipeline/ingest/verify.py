@@ -28,7 +28,7 @@ from pipeline.ingest.hashing import MHL_ALGORITHMS
 
 MHL_DIR = "ascmhl"
 _NS = "{urn:ASC:MHL:v2.0}"
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]  # the checkout (for its .venv-mhl)
 
 
 def ascmhl_bin() -> str:
