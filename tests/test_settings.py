@@ -3,6 +3,7 @@ fields of pipeline/config.py; validation, the CLI's choices and configs/default.
 
 import ast
 import dataclasses
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -299,3 +300,28 @@ def test_every_env_name_is_declared_and_every_declared_name_is_used():
                 used.setdefault(arg.value, rel)
     assert set(used) <= set(ENVIRONMENT), sorted(set(used) - set(ENVIRONMENT))
     assert set(ENVIRONMENT) <= set(used), f"declared but never read: {sorted(set(ENVIRONMENT) - set(used))}"
+
+
+# -- dailies settings -------------------------------------------------------------------------------
+
+
+def test_settings_command_lists_every_key_with_the_value_in_effect(tmp_path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "dailies.toml").write_text("[shots]\nthreshold = 30\n")
+    code, out, _ = cli("settings", "--library", str(lib), "--json")
+    assert code == 0
+    rows = {r["key"]: r for r in json.loads(out)["settings"]}
+    assert list(rows) == [key for key, _, _ in definitions()]
+    assert rows["shots.threshold"] == {
+        "key": "shots.threshold",
+        "default": 27.0,
+        "value": 30.0,
+        "changed": True,
+        "meaning": "ContentDetector threshold on the mean HSV change between frames",
+        "unit": "HSV distance",
+        "valid": "more than 0, at most 255",
+    }
+    assert [k for k, r in rows.items() if r["changed"]] == ["shots.threshold"]
+    code, out, _ = cli("settings", "--library", str(lib))
+    assert code == 0 and '[shots]\n  detector = "content"\n' in out and "  threshold = 30.0  (default 27.0)\n" in out
