@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -137,8 +138,10 @@ class Spec:
         if self.type is str:
             if value == "":
                 return bool(self.empty)
-            given = [v.strip() for v in value.split(",")] if self.items else [value]
+            given = [v.strip() for v in value.split(",") if v.strip()] if self.items else [value]
             return not self.choices or all(v in self.choices for v in given)
+        if math.isnan(value):  # TOML has nan; no comparison would refuse it
+            return False
         return not (
             (self.min is not None and value < self.min)
             or (self.max is not None and value > self.max)

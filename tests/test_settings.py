@@ -125,6 +125,8 @@ BAD = [
     ("verify", "checksum", '"sha1"', "one of: xxh64, md5"),
     ("proxies", "burnin_items", '"tc,logo"', "comma-separated list of: tc, clip, scene_take"),
     ("embed", "model", '""', "not empty"),
+    ("shots", "min_contrast", "nan", "0 to 255"),
+    ("tags", "soft_sharpness", "inf", "more than 0, at most 1000000"),
 ]
 
 
@@ -153,6 +155,7 @@ def test_bounds_are_inclusive_where_they_say_so(tmp_path):
     with pytest.raises(ConfigError, match=r"shots\.threshold = 0"):
         ShotSettings(threshold=0)  # "more than 0": the scores are divided by it
     assert KeyframeSettings(seconds_per_keyframe=0.04).seconds_per_keyframe == 0.04
+    assert Settings().replace("proxies", burnin_items="clip, tc,").proxies.burnin_items == "clip, tc,"  # as before
 
 
 def test_wrong_types_are_refused():
