@@ -47,6 +47,7 @@ COMMANDS = [
     "serve",
     "tag",
     "take",
+    "settings",
 ]  # the order of `dailies --help`
 
 
@@ -102,4 +103,3 @@ def main(argv: list[str] | None = None) -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         print("dailies: output cut short: the program reading it closed the pipe", file=sys.stderr)
         return 1
-

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 from pipeline.cli.common import library_of, settings_of
-from pipeline.config import env_allow_download
+from pipeline.config import choices_of, env_allow_download
 from pipeline.ingest.observer import Observer
 
 log = logging.getLogger("dailies")
@@ -34,7 +34,7 @@ def add_arguments(p) -> None:
     )
     p.add_argument(
         "--hash",
-        choices=["xxh64", "md5"],
+        choices=choices_of("verify.checksum"),
         dest="checksum",
         help="checksum recorded per file and written to the MHL (default xxh64)",
     )
@@ -270,7 +270,7 @@ def register(sub, common) -> None:
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="camera cards, folders or files")
     p.add_argument("--model", help="model preset (configs/models) or checkpoint file; default from config")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="where the model runs (default auto)")
+    p.add_argument("--device", choices=choices_of("embed.device"), help="where the model runs (default auto)")
     p.add_argument("--no-embed", action="store_true", help="skip embedding (shots and keyframes only)")
     p.add_argument(
         "--wait",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.cli.common import emit, library_of, settings_of
+from pipeline.config import choices_of
 from pipeline.errors import UsageError
 
 
@@ -66,5 +67,5 @@ def register(sub, common) -> None:
     p.add_argument("--image", metavar="FILE")
     p.add_argument("--limit", type=int)
     p.add_argument("--model", help="override the library's model (must have been ingested with it)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--device", choices=choices_of("embed.device"))
     p.set_defaults(func=run)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from pipeline.cli.common import emit, frame_bar, settings_of
+from pipeline.config import choices_of
 from pipeline.errors import UsageError
 
 
@@ -43,6 +44,6 @@ def register(sub, common) -> None:
         epilog="example: dailies shots A001C003.mov --json",
     )
     p.add_argument("file")
-    p.add_argument("--detector", choices=["content", "adaptive"])
+    p.add_argument("--detector", choices=choices_of("shots.detector"))
     p.add_argument("--threshold", type=float)
     p.set_defaults(func=run)
