@@ -23,7 +23,7 @@ fi
 
 model=${DAILIES_MODEL:-vit-b-32}
 if ! $D models --json | .venv/bin/python -c "import json,sys; m=sys.argv[1]; sys.exit(0 if any(p['name']==m and p['usable'] for p in json.load(sys.stdin)['presets']) else 1)" "$model"; then
-  echo "quickstart: CLIP weights for '$model' are not on this machine (see README: Real CLIP weights)." >&2
+  echo "quickstart: CLIP weights for '$model' are not on this machine (see docs/setup.md: Real CLIP weights)." >&2
   echo "quickstart: running with 'random-tiny' instead: every stage runs, but its scores are NOT semantic." >&2
   model=random-tiny
 fi

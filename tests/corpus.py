@@ -2,7 +2,7 @@
 
 `make_corpus(card)` writes every case into `card` and returns the list of `Case`s: what the file
 is, what Dailies must make of it (status ok / failed / skipped) and a pattern its per-file message
-must match. The README's Reliability table is this list. Cases that need something this machine
+must match. The table in docs/reliability.md is this list. Cases that need something this machine
 may lack (../shared/media) are left out with a reason in `missing`.
 
 Grow it: add a function that writes the file and a `Case` line; test_corpus.py picks it up.
@@ -25,10 +25,10 @@ SHARED_MEDIA = Path(os.environ.get("DAILIES_SHARED_MEDIA", Path(__file__).resolv
 @dataclass(frozen=True)
 class Case:
     file: str  # name inside the card
-    what: str  # the trouble, for the README table
+    what: str  # the trouble, for the docs/reliability.md table
     status: str  # ok | failed | skipped
     message: str = ""  # regex the file's message must match (failed/skipped), or its warning (ok)
-    gets: str = ""  # what Dailies does with it, for the README table
+    gets: str = ""  # what Dailies does with it, for the docs/reliability.md table
 
 
 @dataclass
