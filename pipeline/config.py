@@ -565,7 +565,12 @@ def _read_toml(path: Path) -> dict:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(f"configuration file not found: {path}") from None
+        hint = (
+            "set DAILIES_CONFIG_DIR to a folder holding Dailies' configs, or reinstall Dailies (its wheel carries them)"
+            if path == CONFIG_DIR / "default.toml"
+            else "check the path"
+        )
+        raise ConfigError(f"configuration file not found: {path}; {hint}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file or remove it") from None
 
