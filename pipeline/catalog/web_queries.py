@@ -42,7 +42,7 @@ class WebQueries:
         for i in range(0, len(ids), 900):
             chunk = ids[i : i + 900]
             for r in self.conn.execute(
-                f"SELECT id, shot_id, frame, time FROM keyframes WHERE shot_id IN ({_marks(len(chunk))})"
+                f"SELECT id, shot_id, frame, time, thumb FROM keyframes WHERE shot_id IN ({_marks(len(chunk))})"
                 " ORDER BY shot_id, frame",
                 chunk,
             ):

@@ -1,5 +1,8 @@
 """What the web server keeps for its lifetime: reader connections, the model (loaded once, on first
-use), the vector index (reloaded only when the catalog's vectors change) and small query caches."""
+use), the vector index (reloaded only when the catalog's vectors change) and small query caches.
+
+`WebState` is the `pipeline.search.Vectors` of the server's searches (model_info, text_vector,
+image_vector, index)."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import numpy as np
 from pipeline import index as index_stage
 from pipeline.catalog import Catalog, open_catalog, open_reader
 from pipeline.config import Settings
+from pipeline.errors import UsageError
 from pipeline.search import library_model
 
 
@@ -85,7 +89,7 @@ class WebState:
 
     @contextlib.contextmanager
     def writer(self):
-        """The one read-write connection (tags, take fields, select overrides, take measurements), one user at a time."""
+        """The one read-write connection (tags, take fields, select overrides), one user at a time."""
         with self._writer_lock:
             if self._writer is None:
                 self._writer = open_catalog(self.root, create=False)
@@ -157,6 +161,15 @@ class WebState:
             vec = self.embedder().embed_texts([text])[0]
             self.text_vectors.put(key, vec)
         return vec
+
+    def image_vector(self, key: str) -> np.ndarray:
+        """The vector of an uploaded query image, by the key its upload answered with."""
+        held = self.image_queries.get(key)
+        if held is None:
+            raise UsageError(
+                "that uploaded image is no longer held by the server (it keeps the last 64); upload it again"
+            )
+        return held[0]
 
     # -- index -----------------------------------------------------------------------------
     def index(self, model_id: str, dim: int) -> index_stage.VectorIndex:

@@ -71,10 +71,10 @@ def export_search(
             "export the results of a search: give a text, image or more-like-this query, "
             "or a filter (scene, take, camera, day, tag, circled)",
         )
-    results = run_query(request.app.state.dailies, query)
-    if results.error:
-        raise HTTPException(400, results.error)
-    items = items_from_hits(request.app.state.dailies.reader(), results.cards)
+    results, error = run_query(request.app.state.dailies, query)
+    if error:
+        raise HTTPException(400, error)
+    items = items_from_hits(request.app.state.dailies.reader(), results.hits)
     what = q or ("image query" if query.kind != "browse" else ", ".join(f"{k} {v}" for k, v in query.filters().items()))
     return _download(items, fmt, "dailies-search", f"Dailies search: {what}")
 
@@ -103,7 +103,7 @@ def exports_page(
     scene = selects_scene
     state = request.app.state.dailies
     query = make_query(q, image, like, f, page)
-    results = run_query(state, query) if query.kind != "browse" or query.filters() else None
+    results, error = run_query(state, query) if query.kind != "browse" or query.filters() else (None, None)
     setups = proposals(request, scene)
     return render(
         request,
@@ -112,6 +112,7 @@ def exports_page(
             "tab": "exports",
             "query": query,
             "r": results,
+            "error": error,
             "formats": FORMATS,
             "scene": scene,
             "per_setup": per_setup,

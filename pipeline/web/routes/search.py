@@ -12,10 +12,11 @@ from fastapi import Query as Q
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from pipeline.editorial.takes import normalize_take
+from pipeline.editorial.takes import normalize_scene, normalize_take
 from pipeline.errors import UsageError
+from pipeline.search import Query
 from pipeline.web.render import render
-from pipeline.web.searching import Query, read_query_image, run_query
+from pipeline.web.searching import read_query_image, results_json, run_query
 
 router = APIRouter()
 MAX_QUERY = 500
@@ -41,7 +42,7 @@ def make_query(q: str, image: str, like: int | None, f: Filters, page: int) -> Q
         day=f.day,
         reel=f.reel,
         clip=f.clip.strip(),
-        scene=f.scene,
+        scene=normalize_scene(f.scene),
         take=normalize_take(f.take),
         camera=f.camera,
         tag=f.tag,
@@ -62,13 +63,13 @@ def search_page(
 ):
     state = request.app.state.dailies
     query = make_query(q, image, like, f, page)
-    results = run_query(state, query)
+    results, error = run_query(state, query)
     choices = state.reader().filter_choices()
     return render(
         request,
         "search.html",
-        {"tab": "search", "r": results, "query": query, "choices": choices},
-        400 if results.error and query.kind != "browse" else 200,
+        {"tab": "search", "r": results, "error": error, "query": query, "choices": choices},
+        400 if error and query.kind != "browse" else 200,
     )
 
 
@@ -76,8 +77,8 @@ def search_page(
 def search_api(
     request: Request, f: Annotated[Filters, Q()], q: Text = "", image: ImageKey = "", like: Like = None, page: Page = 1
 ):
-    results = run_query(request.app.state.dailies, make_query(q, image, like, f, page))
-    return JSONResponse(results.to_json(), status_code=400 if results.error else 200)
+    results, error = run_query(request.app.state.dailies, make_query(q, image, like, f, page))
+    return JSONResponse(results_json(results, error), status_code=400 if error else 200)
 
 
 @router.post("/search/image")
