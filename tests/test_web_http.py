@@ -628,7 +628,7 @@ def test_filters_work_on_an_ivf_index_too(web_library, tmp_path):
 
 
 def test_sources_a_browser_cannot_play_are_named_not_played():
-    from pipeline.web.routes.shots import playability
+    from pipeline.web.playback import playability
 
     assert playability({"codec": "h264", "pix_fmt": "yuv420p"}) == (True, "")
     ok, why = playability({"codec": "prores", "pix_fmt": "yuv422p10le"})

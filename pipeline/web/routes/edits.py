@@ -11,16 +11,15 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi import Path as P
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from pipeline.editorial.selects import set_override
 from pipeline.editorial.tags import add_tag, remove_tag
 from pipeline.editorial.takes import set_take
 from pipeline.errors import UsageError
+from pipeline.web.params import Id
 
 router = APIRouter()
-Id = Annotated[int, P(ge=1)]
 TagText = Annotated[str, Form(min_length=1, max_length=64)]
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -16,10 +16,10 @@ from fastapi.responses import Response
 from pipeline.editorial.items import items_from_hits, items_from_selects
 from pipeline.errors import UsageError
 from pipeline.export import EXPORTERS, export_bytes
+from pipeline.web.params import Filters, ImageKey, Like, Page, PerSetup, Scene, Text, make_query
 from pipeline.web.render import render
-from pipeline.web.routes.search import Filters, ImageKey, Like, Page, Text, make_query
-from pipeline.web.routes.selects import Scene, proposals
 from pipeline.web.searching import run_query
+from pipeline.web.selecting import proposals
 
 router = APIRouter()
 Format = Annotated[str, P(pattern="^(" + "|".join(EXPORTERS) + ")$")]
@@ -80,9 +80,9 @@ def export_search(
 
 
 @router.get("/export/selects.{fmt}")
-def export_selects(request: Request, fmt: Format, scene: Scene = "", per_setup: Annotated[int, Q(ge=1, le=20)] = 1):
+def export_selects(request: Request, fmt: Format, scene: Scene = "", per_setup: PerSetup = 1):
     """The best `per_setup` takes of every setup (rejected takes never), whole takes."""
-    setups = proposals(request, scene)
+    setups = proposals(request.app.state.dailies, scene)
     items = items_from_selects(request.app.state.dailies.reader(), setups, per_setup)
     return _download(items, fmt, "dailies-selects" + (f"-sc{scene}" if scene else ""), "Dailies selects")
 
@@ -96,7 +96,7 @@ def exports_page(
     like: Like = None,
     page: Page = 1,
     selects_scene: Scene = "",
-    per_setup: Annotated[int, Q(ge=1, le=20)] = 1,
+    per_setup: PerSetup = 1,
 ):
     """Downloads of the current search (the search parameters of `/`) and of the selects (`selects_scene`:
     its own name, so that a search's scene filter and the selects' scene can differ)."""
@@ -104,7 +104,7 @@ def exports_page(
     state = request.app.state.dailies
     query = make_query(q, image, like, f, page)
     results, error = run_query(state, query) if query.kind != "browse" or query.filters() else (None, None)
-    setups = proposals(request, scene)
+    setups = proposals(request.app.state.dailies, scene)
     return render(
         request,
         "exports.html",

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import mimetypes
 from pathlib import Path
-from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi import Path as P
 from fastapi.responses import FileResponse
 
+from pipeline.web.params import Id
+from pipeline.web.playback import browser_proxy
+
 router = APIRouter()
-Id = Annotated[int, P(ge=1)]
-BROWSER_PROXY = "h264"  # configs/transcode/h264.toml: H.264 MP4 made for review; preferred over the source
 VIDEO_TYPES = {
     ".mov": "video/quicktime",
     ".mp4": "video/mp4",
@@ -26,16 +25,6 @@ VIDEO_TYPES = {
     ".mkv": "video/x-matroska",
     ".mxf": "application/mxf",
 }
-
-
-def browser_proxy(state, clip_id: int) -> Path | None:
-    """The clip's H.264 review proxy when one was made (`dailies ingest --proxies h264`) and is in the library."""
-    for row in state.reader().proxies(clip_id):
-        if row["preset"] == BROWSER_PROXY:
-            path = (state.root / row["path"]).resolve()
-            if path.is_relative_to(state.root) and path.is_file():
-                return path
-    return None
 
 
 @router.get("/media/keyframe/{keyframe_id}")

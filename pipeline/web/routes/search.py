@@ -10,51 +10,13 @@ from fastapi import APIRouter, File, HTTPException, Request, UploadFile
 from fastapi import Path as P
 from fastapi import Query as Q
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
 
-from pipeline.editorial.takes import normalize_scene, normalize_take
 from pipeline.errors import UsageError
-from pipeline.search import Query
+from pipeline.web.params import Filters, ImageKey, Like, Page, Text, make_query
 from pipeline.web.render import render
 from pipeline.web.searching import read_query_image, results_json, run_query
 
 router = APIRouter()
-MAX_QUERY = 500
-Short = Annotated[str, Field(max_length=100)]
-
-
-class Filters(BaseModel):
-    day: Short = ""
-    reel: Short = ""
-    clip: Short = ""
-    scene: Short = ""
-    take: Short = ""
-    camera: Short = ""
-    tag: Short = ""
-    circled: bool = False
-
-
-def make_query(q: str, image: str, like: int | None, f: Filters, page: int) -> Query:
-    return Query(
-        text=q.strip(),
-        image=image,
-        like=like,
-        day=f.day,
-        reel=f.reel,
-        clip=f.clip.strip(),
-        scene=normalize_scene(f.scene),
-        take=normalize_take(f.take),
-        camera=f.camera,
-        tag=f.tag,
-        circled=f.circled,
-        page=page,
-    )
-
-
-Text = Annotated[str, Q(max_length=MAX_QUERY)]
-ImageKey = Annotated[str, Q(max_length=32, pattern=r"^[0-9a-f]*$")]
-Page = Annotated[int, Q(ge=1, le=1000)]
-Like = Annotated[int | None, Q(ge=1)]
 
 
 @router.get("/")

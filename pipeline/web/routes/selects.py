@@ -8,30 +8,20 @@ stores the measurements), so the first visit after an ingest can take a while.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 from fastapi import APIRouter, Request
-from fastapi import Query as Q
 
-from pipeline.editorial.selects import propose
-from pipeline.editorial.takes import takes_from_names
+from pipeline.web.params import Scene
 from pipeline.web.render import render
+from pipeline.web.selecting import proposals
 
 router = APIRouter()
-Scene = Annotated[str, Q(max_length=16, pattern=r"^[0-9A-Za-z]*$")]
-
-
-def proposals(request: Request, scene: str) -> dict:
-    state = request.app.state.dailies
-    with state.writer() as cat:
-        takes_from_names(cat, state.settings.takes.patterns)
-        return propose(cat, state.settings, scene or None)
 
 
 @router.get("/selects")
 def selects_page(request: Request, scene: Scene = ""):
     state = request.app.state.dailies
-    setups = proposals(request, scene)
+    setups = proposals(state, scene)
     clip_ids = [p.clip_id for ps in setups.values() for p in ps]
     cat = state.reader()
     return render(
@@ -53,5 +43,5 @@ def selects_page(request: Request, scene: Scene = ""):
 def selects_api(request: Request, scene: Scene = ""):
     return {
         "scene": scene or None,
-        "setups": {name: [p.to_json() for p in ps] for name, ps in proposals(request, scene).items()},
+        "setups": {name: [p.to_json() for p in ps] for name, ps in proposals(request.app.state.dailies, scene).items()},
     }

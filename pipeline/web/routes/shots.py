@@ -8,35 +8,16 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi import Path as P
 from fastapi.responses import RedirectResponse
 
 from pipeline.timecode import tc_to_frames
+from pipeline.web.params import Id
+from pipeline.web.playback import BROWSER_PROXY, browser_proxy, playability
 from pipeline.web.render import render
-from pipeline.web.routes.media import BROWSER_PROXY, browser_proxy
 
 router = APIRouter()
-Id = Annotated[int, P(ge=1)]
-BROWSER_CODECS = {"h264", "vp8", "vp9", "av1"}
-BROWSER_PIX_FMTS = {"yuv420p", "yuvj420p", ""}
-
-
-def playability(probe: dict | None) -> tuple[bool, str]:
-    """Whether a browser can play the source, and if not, why (shown instead of the player)."""
-    if not probe:
-        return False, "the clip has not been probed"
-    codec, pix = probe.get("codec", ""), probe.get("pix_fmt", "")
-    if codec not in BROWSER_CODECS:
-        return False, (
-            f"browsers cannot play {codec or 'this'} video; make an H.264 proxy to review it here "
-            f"(`dailies ingest CARD --proxies h264`)"
-        )
-    if pix not in BROWSER_PIX_FMTS:
-        return False, f"browsers cannot play {codec} in {pix}; make an H.264 proxy of the clip to review it here"
-    return True, ""
 
 
 def shot_context(request: Request, shot_id: int) -> dict:
