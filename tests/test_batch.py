@@ -347,10 +347,12 @@ def test_a_dailies_day_runs_from_noon_local_time_so_an_overnight_batch_is_one_da
         assert report() == ("2026-11-26", ["A010C003.mov"])  # the latest day
         assert report("--day", "2026-11-25") == ("2026-11-25", ["A010C001.mov", "A010C002.mov"])
         with TestClient(create_app(lib, load_settings()), base_url="http://127.0.0.1:8765") as web:
+            token = web.app.state.guard.csrf
             for query, expected in (({}, report()), ({"day": "2026-11-25"}, report("--day", "2026-11-25"))):
-                assert web.get("/report/", params=query).status_code == 200
+                assert web.post("/report/", params=query, data={"csrf": token}).status_code == 200  # built, shown
                 data = web.get("/report/report.json", params=query).json()  # the web UI's report: the same days
                 assert (data["day"], [c["name"] for c in data["clips"]]) == expected
+            assert sorted(p.name for p in (lib / "reports").iterdir()) == ["2026-11-25", "2026-11-26"]
         calendar = tmp_path / "calendar.toml"
         calendar.write_text("[report]\nday_start_hour = 0\n")
         assert report("--day", "2026-11-26", "--config", str(calendar)) == ("2026-11-26", names[1:])

@@ -284,6 +284,11 @@ def test_library_page(server, page):
     shot(page, "library")
     with page.expect_navigation():
         page.locator("a", has_text="Morning report").click()
+    assert page.locator("#report-missing").is_visible()  # not built yet: the page offers to build it (a POST)
+    shot(page, "report-missing")
+    with page.expect_navigation():
+        page.locator("button", has_text="Build the report").click()
+    assert page.locator("button", has_text="Rebuild").is_visible()
     assert page.locator("img").count() >= 1 and page.evaluate(
         "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"
     )

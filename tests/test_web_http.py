@@ -661,31 +661,63 @@ def test_a_source_a_browser_cannot_play_shows_a_still_and_says_why(web_library, 
         assert data["playable"] is False and data["media_kind"] == "source"
 
 
-def test_morning_report_is_served_with_only_its_own_files(client):
-    assert "/report/" in client.get("/library").text
-    r = client.get("/report/")
-    assert r.status_code == 200 and "A001C001" in r.text and "onerror=alert(1)" in r.text
-    assert "<img src=x onerror" not in r.text  # the failing file's name is escaped by the report too
-    assert "script-src" not in r.headers["content-security-policy"]  # its own policy: no script at all
-    assert r.headers["content-security-policy"].startswith("default-src 'none'")
-    images = re.findall(r'src="((?:img|contact)/[^"]+)"', r.text)
-    assert images
-    for src in images[:3]:
-        img = client.get("/report/" + src)
-        assert img.status_code == 200 and img.content[:2] == b"\xff\xd8"
-    assert client.get("/report/report.json").json()["totals"]["failed"] == 1
-    for bad in (
-        "/report/../catalog.sqlite",
-        "/report/%2e%2e/catalog.sqlite",
-        "/report/img/../../catalog.sqlite",
-        "/report/report.html",
-        "/report/img/",
-        "/report/contact/x.jpg",
-    ):
-        assert client.get(bad).status_code in (400, 404), bad
-    day = client.get("/report/", params={"day": "all"})
-    assert day.status_code == 200 and "?day=all" in day.text
-    assert client.get("/report/", params={"day": "../x"}).status_code == 400
+def test_morning_report_is_served_with_only_its_own_files(web_library, tmp_path):
+    """A GET serves the report the library has, or offers to build it; building is a POST (CSRF) or the CLI."""
+    lib = tmp_path / "lib"
+    shutil.copytree(web_library, lib, symlinks=True)
+    shutil.rmtree(lib / "reports", ignore_errors=True)  # built by the browser tests when they ran first
+    with TestClient(create_app(lib, settings()), base_url=BASE) as client:
+        assert "/report/" in client.get("/library").text
+        missing = client.get("/report/")  # nothing built yet: the page says so and offers the button
+        assert missing.status_code == 200 and "has been built yet" in missing.text
+        assert '<form method="post" action="/report/">' in missing.text and not (lib / "reports").exists()
+        assert client.get("/report/report.json").status_code == 404
+        assert client.post("/report/").status_code == 403  # an edit like the others: the CSRF token
+        assert not (lib / "reports").exists()
+        built = client.post("/report/", data={"csrf": csrf(client)}, follow_redirects=False)
+        assert built.status_code == 303 and built.headers["location"] == "/report/"
+        r = client.get("/report/")
+        assert r.status_code == 200 and "A001C001" in r.text and "onerror=alert(1)" in r.text
+        assert "<img src=x onerror" not in r.text  # the failing file's name is escaped by the report too
+        assert "script-src" not in r.headers["content-security-policy"]  # its own policy: no script at all
+        assert r.headers["content-security-policy"].startswith("default-src 'none'")
+        assert "<button>Rebuild</button>" in r.text and f'value="{csrf(client)}"' in r.text
+        images = re.findall(r'src="((?:img|contact)/[^"]+)"', r.text)
+        assert images
+        for src in images[:3]:
+            img = client.get("/report/" + src)
+            assert img.status_code == 200 and img.content[:2] == b"\xff\xd8"
+        data = client.get("/report/report.json").json()
+        assert data["totals"]["failed"] == 1
+        # a GET never rebuilds: the same report, the same files, however often it is read
+        stamp = {p: p.stat().st_mtime_ns for p in (lib / "reports").rglob("*")}
+        for _ in range(2):
+            assert client.get("/report/").status_code == 200
+            assert client.get("/report/report.json").json()["generated_at"] == data["generated_at"]
+        assert {p: p.stat().st_mtime_ns for p in (lib / "reports").rglob("*")} == stamp
+        for bad in (
+            "/report/../catalog.sqlite",
+            "/report/%2e%2e/catalog.sqlite",
+            "/report/img/../../catalog.sqlite",
+            "/report/report.html",
+            "/report/img/",
+            "/report/contact/x.jpg",
+        ):
+            assert client.get(bad).status_code in (400, 404), bad
+        assert "has been built yet" in client.get("/report/", params={"day": "all"}).text
+        # `dailies report --day all` (no --out) builds what the page serves
+        assert main(["report", "--library", str(lib), "--day", "all", "--json"]) == 1  # 1: a file failed
+        day = client.get("/report/", params={"day": "all"})
+        assert day.status_code == 200 and "?day=all" in day.text and 'action="/report/?day=all"' in day.text
+        assert client.get("/report/report.json", params={"day": "all"}).json()["day"] == "all"
+        assert "every clip" in client.get("/report/", params={"day": "2001-01-01"}).text  # the built ones listed
+        rebuilt = client.post("/report/", params={"day": "all"}, data={"csrf": csrf(client)}, follow_redirects=False)
+        assert rebuilt.headers["location"] == "/report/?day=all"
+        again = client.get("/report/report.json", params={"day": "all"}).json()["generated_at"]
+        assert again > data["generated_at"]
+        assert sorted(p.name for p in (lib / "reports").iterdir()) == sorted(["all", data["day"]])  # no leftovers
+        assert client.get("/report/", params={"day": "../x"}).status_code == 400
+        assert client.post("/report/", params={"day": "2026-13-45"}, data={"csrf": csrf(client)}).status_code == 400
 
 
 def test_scene_take_and_camera_filters_and_the_card_shows_them(web_library, tmp_path):
@@ -872,6 +904,7 @@ ROUTE_TESTS = {
     ("GET", "/report"): ["test_report_redirect_favicon_and_static_files"],
     ("GET", "/report/"): ["test_morning_report_is_served_with_only_its_own_files"],
     ("GET", "/report/{name:path}"): ["test_morning_report_is_served_with_only_its_own_files"],
+    ("POST", "/report/"): ["test_morning_report_is_served_with_only_its_own_files"],
     ("GET", "/media/keyframe/{keyframe_id}"): [
         "test_keyframes_are_served_by_id_only",
         "test_a_tampered_catalog_path_cannot_escape_the_library",

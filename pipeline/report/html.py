@@ -91,11 +91,14 @@ def render(data: dict) -> str:
             "<br>".join(f"{_e(p['preset'])}: <span class=mono>{_e(p['path'])}</span>" for p in c["proxies"]) or "-"
         )
         out.append(
-            f'<tr class=clip data-clip-id="{c["id"]}"><td><b>{_e(c["name"])}</b><br><span class=mono>{_e(c["path"])}</span>{status}</td>'
-            f"<td class=strip>{strip}</td><td>{_e(c['reel'] or '-')}<br><small>{_e(c['reel_source'] or '')}</small></td>"
+            f'<tr class=clip data-clip-id="{c["id"]}"><td><b>{_e(c["name"])}</b><br>'
+            f"<span class=mono>{_e(c['path'])}</span>{status}</td>"
+            f"<td class=strip>{strip}</td><td>{_e(c['reel'] or '-')}<br>"
+            f"<small>{_e(c['reel_source'] or '')}</small></td>"
             f"<td class=mono>{_e(tc['start']) + ' / ' + _e(tc['end']) if tc else 'no source TC'}</td>"
             f"<td>{_duration(c['duration'])}<br><small>{_e(c['frame_count'])} fr @ {_e(c['fps'])}</small></td>"
-            f"<td>{c['shots']}</td><td>{proxies}</td><td class=mono>{_e(c['checksum'])}</td><td>{_mhl(c['mhl'])}</td></tr>"
+            f"<td>{c['shots']}</td><td>{proxies}</td><td class=mono>{_e(c['checksum'])}</td>"
+            f"<td>{_mhl(c['mhl'])}</td></tr>"
         )
     out.append("</table>")
     if data["skipped"]:

@@ -72,8 +72,7 @@ class WebState:
         self.model_loads = 0  # how often a model was built (tests check "once")
         self._writer: Catalog | None = None
         self._writer_lock = threading.Lock()
-        self.report_dir = None  # TemporaryDirectory of the morning report pages (routes/report.py)
-        self.report_files: dict = {}
+        self.report_names = LRU(16)  # (report.json, mtime) -> the file names that report lists (routes/report.py)
 
     # -- catalog ---------------------------------------------------------------------------
     def reader(self) -> Catalog:
@@ -112,8 +111,6 @@ class WebState:
             if self._writer is not None:
                 self._writer.close()
                 self._writer = None
-        if self.report_dir is not None:
-            self.report_dir.cleanup()
 
     def unchanged(self, cat: Catalog) -> bool:
         """True when no connection has committed to the catalog since this thread last asked."""
