@@ -108,6 +108,26 @@ def test_fcpx_carries_take_fields_notes_and_tags(tmp_path):
     assert ref.target_url == "file:///cards/A001/A001C003.mov"
 
 
+def test_fcpx_names_its_format_from_the_item_and_probes_no_file(tmp_path, monkeypatch):
+    """otio-fcpx-xml-adapter runs ffprobe on every source it can reach to name the <format>; ours takes the
+    frame size from the item (writing an export starts no process), in the adapter's own form."""
+    import subprocess
+
+    source = tmp_path / "A001C001.mov"
+    source.write_bytes(b"\0" * 64)  # reachable: the adapter alone would probe it
+    started = []
+    real = subprocess.Popen.__init__
+    monkeypatch.setattr(subprocess.Popen, "__init__", lambda p, a, *r, **k: started.append(a) or real(p, a, *r, **k))
+    for size, name in (((1920, 1080), "FFVideoFormat1080p25.0"), ((320, 180), "FFVideoFormat320x180p25.0")):
+        item = ExportItem("A001C001", str(source), Fraction(25), 0, 10, "01:00:00:00", "A001", 50)
+        item.width, item.height = size
+        xml = export_bytes([item], "fcpx").decode()
+        assert [f.get("name") for f in ElementTree.fromstring(xml).iter("format")] == [name]
+    unknown = ExportItem("A001C001", str(source), Fraction(25), 0, 10, "01:00:00:00", "A001", 50)
+    assert [f.get("name") for f in ElementTree.fromstring(export_bytes([unknown], "fcpx")).iter("format")] == [""]
+    assert started == []
+
+
 def seconds(value: str) -> Fraction:
     return Fraction(value[:-1]) if value != "0s" else Fraction(0)
 

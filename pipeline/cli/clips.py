@@ -18,10 +18,10 @@ def _warnings(runs: dict) -> list[str]:
 
 
 def run(args) -> int:
-    from pipeline.catalog import open_catalog
+    from pipeline.catalog import open_reader
     from pipeline.report.data import editorial
 
-    catalog = open_catalog(library_of(args), create=False)
+    catalog = open_reader(library_of(args))  # a reader: never migrates, never writes
     try:
         out = []
         with catalog.snapshot():  # one committed state, even while an ingest writes

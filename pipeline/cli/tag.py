@@ -28,12 +28,15 @@ def library_embedder(catalog, device: str):
 
 
 def run(args) -> int:
-    from pipeline.catalog import open_catalog
+    from pipeline.catalog import open_catalog, open_reader
     from pipeline.editorial.tags import add_tag, auto_tag, list_tags, remove_tag
     from pipeline.errors import UsageError
 
     settings = settings_of(args)
-    catalog = open_catalog(library_of(args), create=False)
+    if args.action == "list":  # a reader: never migrates, never writes
+        catalog = open_reader(library_of(args))
+    else:
+        catalog = open_catalog(library_of(args), create=False)
     try:
         if args.action in ("add", "remove"):
             if not (args.clip and args.tag):

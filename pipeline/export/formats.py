@@ -88,10 +88,31 @@ def write_fcp_xml(tl, items) -> bytes:
 
 def write_fcpx_xml(tl, items) -> bytes:
     rate = single_rate(items, "FCPXML (Final Cut Pro X)")
-    xml = _fill_frame_duration(otio.adapters.write_to_string(tl, "fcpx_xml"), rate)
+    xml = _fill_frame_duration(_fcpx_string(tl), rate)
     # the adapter sets no timecode format; the other adapters write 29.97/59.94 as drop-frame, so do we
     tc_format = "DF" if is_drop_frame_rate(rate) else "NDF"
     return re.sub(r"<(sequence|asset-clip)\b", lambda m: f'<{m.group(1)} tcFormat="{tc_format}"', xml).encode()
+
+
+def _fcpx_string(tl) -> str:
+    """otio-fcpx-xml-adapter's writer, except that it names each <format> from the clip's frame size as the
+    item gives it (`ExportItem.width/height`), where the adapter runs ffprobe on the source file: writing an
+    export starts no process and reads no media. The name is the adapter's own form
+    (FFVideoFormat1080p25, ...; none without a frame size, as the adapter does for a file it cannot reach)."""
+    from otio_fcpx_xml_adapter.fcpx_xml import FcpxOtio
+
+    class Writer(FcpxOtio):
+        def _clip_format_name(self, clip):
+            if clip.schema_name() in ("Stack", "Track") or not clip.media_reference:
+                return ""
+            d = clip.metadata.get("dailies", {})
+            if clip.media_reference.is_missing_reference or not (d.get("width") and d.get("height")):
+                return ""
+            size = f"{d['width']}x{d['height']}"
+            size = "1080" if "1920" in size else "720" if size.endswith("1280") else size
+            return f"FFVideoFormat{size}p{clip.duration().rate}"
+
+    return Writer(tl).to_xml()
 
 
 def _fill_frame_duration(xml: str, rate: Fraction) -> str:

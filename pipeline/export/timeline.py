@@ -39,6 +39,8 @@ class ExportItem:
     tags: list[str] = field(default_factory=list)
     markers: list[tuple[int, str, str]] = field(default_factory=list)  # (clip frame, name, comment)
     extra: dict = field(default_factory=dict)  # more metadata (score, explanation...)
+    width: int | None = None  # frame size of the source, for the FCP X <format> name
+    height: int | None = None
 
     @property
     def start_frames(self) -> int:
@@ -115,6 +117,7 @@ def build_clip(item: ExportItem) -> otio.schema.Clip:
         "circled": item.circled,
         "notes": item.notes,
         "tags": list(item.tags),
+        **({"width": item.width, "height": item.height} if item.width and item.height else {}),
         **item.extra,
     }
     for frame, name, comment in item.markers:
