@@ -135,6 +135,11 @@ def library_model(catalog: Catalog) -> ModelPreset:
             f"model (see `dailies models`), or finish pending embedding with `dailies ingest` again"
         )
     row = catalog.model(model_id)
+    if row is None:
+        raise CatalogError(
+            f"the library at {catalog.root} names its model {model_id} but holds no record of it; "
+            f"re-ingest with `dailies ingest` to record it again"
+        )
     data = json.loads(row["info_json"])
     data.pop("identity", None)
     preset = ModelPreset(**data, base_dir=str(MODELS_DIR))
@@ -295,7 +300,8 @@ def _query_vector(catalog: Catalog, q: Query, vectors: Vectors, model_id: str) -
         return vectors.text_vector(q.text)
     if q.image:
         return vectors.image_vector(q.image)
-    vec = catalog.vector_of(int(q.like), model_id)
+    assert q.like is not None  # the kind is "like"
+    vec = catalog.vector_of(q.like, model_id)
     if vec is None:
         raise UsageError(f"keyframe {q.like} has no vector of the library's model; pick another result")
     return vec
@@ -329,8 +335,8 @@ def find(catalog: Catalog, q: Query, vectors: Vectors, per_page: int, oversample
         ranked = rank_shots(catalog, vi, vec, want + 1, oversample)
         res.has_more = len(ranked) > want
         ranked = ranked[skip:want]
-        rows = catalog.shots_with_clip([shot_id for shot_id, _, _ in ranked])
-        res.hits = _hits(catalog, [rows[s] for s, _, _ in ranked if s in rows], ranked, skip + 1)
+        by_id = catalog.shots_with_clip([shot_id for shot_id, _, _ in ranked])
+        res.hits = _hits(catalog, [by_id[s] for s, _, _ in ranked if s in by_id], ranked, skip + 1)
     return res
 
 
