@@ -19,7 +19,8 @@ from overnight_helpers import camera_clip, ffprobe, video
 from pipeline.catalog import open_catalog
 from pipeline.cli import main
 from pipeline.config import load_settings
-from pipeline.ingest.batch import run_batch, watch
+from pipeline.ingest.batch import run_batch
+from pipeline.ingest.watch import watch
 from pipeline.web.app import create_app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -365,7 +366,7 @@ def test_a_dailies_day_runs_from_noon_local_time_so_an_overnight_batch_is_one_da
 
 
 def test_ctrl_c_stops_the_workers_leaves_no_partial_file_and_a_rerun_finishes(tmp_path):
-    from pipeline.ingest.batch import Observer
+    from pipeline.ingest.observer import Observer
 
     card = tmp_path / "A006"
     card.mkdir()
@@ -400,7 +401,7 @@ def test_ctrl_c_stops_the_workers_leaves_no_partial_file_and_a_rerun_finishes(tm
 def test_ctrl_c_during_a_proxy_encoded_on_its_own_stops_it_at_once(tmp_path):
     """Clips analysed earlier get their proxies from an encode of their own; Ctrl-C stops that encode at its
     next progress report instead of waiting for it to finish (the batch returns only once workers stopped)."""
-    from pipeline.ingest.batch import Observer
+    from pipeline.ingest.observer import Observer
 
     card = tmp_path / "A007"
     card.mkdir()

@@ -239,7 +239,7 @@ def test_a_model_that_cannot_load_leaves_embedding_pending_on_ray_as_locally(loc
 
 
 def test_ctrl_c_cancels_the_tasks_and_returns_once_none_is_running(local_ray, tmp_path):
-    """RayExecutor.run's contract (batch.LocalExecutor's): when the driver stops, queued tasks are dropped and
+    """RayExecutor.run's contract (executors/local.LocalExecutor's): when the driver stops, queued tasks are dropped and
     running ones interrupted, and `run` returns only after every task has ended."""
     from pipeline.config import load_settings
     from pipeline.ingest.executors.ray_exec import RayExecutor
@@ -300,8 +300,9 @@ def test_ctrl_c_during_a_ray_batch_leaves_no_partial_file_and_a_rerun_finishes(l
     from pipeline.catalog import open_catalog
     from pipeline.config import load_settings
     from pipeline.embed import resolve_model
-    from pipeline.ingest.batch import Observer, run_batch
+    from pipeline.ingest.batch import run_batch
     from pipeline.ingest.executors.ray_exec import RayExecutor
+    from pipeline.ingest.observer import Observer
 
     card = tmp_path / "A006"
     card.mkdir()

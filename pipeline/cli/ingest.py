@@ -1,5 +1,5 @@
 """`dailies ingest`: flags, progress bars (overall + one per worker), summary. The work is in batch.py, on
-this machine (batch.LocalExecutor) or on a Ray cluster (executors/ray_exec.RayExecutor, `--executor ray`)."""
+this machine (executors/local.LocalExecutor) or on a Ray cluster (executors/ray_exec.RayExecutor, `--executor ray`)."""
 
 from __future__ import annotations
 
@@ -133,7 +133,8 @@ def ingest(args, library: Path, load_settings) -> int:
     from pipeline.catalog import open_catalog
     from pipeline.embed import resolve_model
     from pipeline.errors import UsageError
-    from pipeline.ingest.batch import run_batch, watch
+    from pipeline.ingest.batch import run_batch
+    from pipeline.ingest.watch import watch
     from pipeline.search import NOT_SEMANTIC
 
     settings = load_settings(args).replace("embed", model=args.model, device=args.device)

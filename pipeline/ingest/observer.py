@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pipeline.ingest.flow import FileOutcome
+    from pipeline.ingest.outcomes import FileOutcome
 
 
 class Observer:

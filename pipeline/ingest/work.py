@@ -20,7 +20,6 @@ from pipeline import transcode
 from pipeline.analyze import Analysis, Truncated, analyze_file, check_complete
 from pipeline.config import Settings
 from pipeline.errors import DailiesError, DiskFull, FFmpegFailed, MediaError, NotVideo, is_disk_full
-from pipeline.ingest.flow import PROBE_VERSION, thumbs_dir
 from pipeline.ingest.hashing import hash_many
 from pipeline.ingest.reels import ReelPattern, resolve_reel
 from pipeline.ingest.sources import (
@@ -30,6 +29,7 @@ from pipeline.ingest.sources import (
     snapshot_or_none,
     unreadable_message,
 )
+from pipeline.ingest.stages import PROBE_VERSION, thumbs_dir
 from pipeline.keyframes import write_thumbnails
 from pipeline.media.ffmpeg import ffmpeg_bin, run_with_progress, safe_input
 from pipeline.media.probe import MediaInfo, probe

@@ -1,6 +1,6 @@
 """Where the overnight batch's per-file work runs, chosen by `dailies ingest --executor`.
 
-- `local` (default): batch.LocalExecutor, a pool of threads on this machine.
+- `local` (default): executors/local.LocalExecutor, a pool of threads on this machine.
 - `ray`: ray_exec.RayExecutor, Ray tasks on a cluster, embedding in Ray actors.
 
 Both run work.process_file on each file and hand its result to batch.run_batch, the only writer of

@@ -3,11 +3,11 @@
 `dailies ingest --executor ray` runs batch.run_batch (MHL verify/write per card, proxies and burn-ins,
 --reverify, --watch, the run log) exactly as on one machine; only where the work runs changes:
 
-- `RayExecutor.run(fn, jobs, progress)` (batch.LocalExecutor's interface): every job is a Ray task
+- `RayExecutor.run(fn, jobs, progress)` (local.LocalExecutor's interface): every job is a Ray task
   running `fn` (work.process_file: hash, probe, one decode for shots + keyframes + proxies, the files
   written into the library), results yielded as they complete. The driver records them in discover
   order (batch._record_one), so the catalog is the same as the local executor's.
-- `ActorEmbedder`: what flow.EmbedderSlot holds on Ray. Its actors (`EmbedWorker`) hold the model:
+- `ActorEmbedder`: what record.EmbedderSlot holds on Ray. Its actors (`EmbedWorker`) hold the model:
   one per GPU when the cluster has GPUs (`num_gpus=1` each, CUDA fp16), else `[ray] embed_actors` on
   CPUs. The embed stage hands it keyframe paths (embed.FileEmbedder); the actors read the JPEGs and
   return vectors, which the driver writes.
@@ -74,7 +74,7 @@ def start_local(num_cpus: int | None = None, **kwargs):
 
 
 class RayExecutor:
-    """batch.LocalExecutor's interface on a Ray cluster. A context manager: entering joins the cluster (or
+    """local.LocalExecutor's interface on a Ray cluster. A context manager: entering joins the cluster (or
     starts Ray on loopback), leaving stops the embedding actors and the Ray instance it started.
 
     When the driver stops (Ctrl-C, an error), tasks not started are dropped and running ones get a
@@ -103,7 +103,7 @@ class RayExecutor:
             self.started = False
 
     def embedder(self, preset, embed: EmbedSettings, allow_download: bool) -> ActorEmbedder:
-        """What flow.EmbedderSlot holds on this cluster (its factory returns it): the actors are asked for
+        """What record.EmbedderSlot holds on this cluster (its factory returns it): the actors are asked for
         now, so they queue ahead of the file tasks, and load the model when the slot first needs them.
         They stay for every batch of a --watch and stop when the executor does."""
         e = ActorEmbedder(preset, embed, allow_download, self.settings.ray.embed_actors, self.settings.ray.task_cpus)
@@ -250,7 +250,7 @@ class EmbedWorker:
 
 
 class ActorEmbedder(FileEmbedder):
-    """The embedder flow.EmbedderSlot holds on Ray: `load()` waits for the actors to load the model (a
+    """The embedder record.EmbedderSlot holds on Ray: `load()` waits for the actors to load the model (a
     failure raises ModelError, so the slot reports "embedding pending" as on one machine, and the next
     batch of a --watch tries again); `embed_files(paths)` splits the paths over the actors, which read
     the JPEGs from the shared library and return vectors in order."""

@@ -1,0 +1,220 @@
+"""The driver side of one file, the only writer of the catalog: plan its job from what the catalog
+already holds, then write what its worker returned (hashes, probe, MHL check, analysis, proxies) and
+run the stages that work on the catalog (embed).
+
+Restartable at any point: a unit of work counts as done only when its catalog row is committed, and its
+files (keyframes, proxies) were renamed into place before that. EmbedderSlot holds a local model or, on
+Ray, executors/ray_exec.ActorEmbedder.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline import embed as embed_stage
+from pipeline import transcode
+from pipeline.catalog import Catalog
+from pipeline.config import Settings
+from pipeline.errors import DailiesError, ModelError
+from pipeline.ingest import verify
+from pipeline.ingest.cards import CardState, set_mhl
+from pipeline.ingest.discover import Candidate
+from pipeline.ingest.outcomes import FileOutcome
+from pipeline.ingest.stages import PROBE_VERSION, embed_key, proxy_key
+from pipeline.ingest.work import FileJob, FileResult, ProxyJob
+
+log = logging.getLogger("dailies.batch")  # into the batch's run log
+
+
+def proxy_rel(preset: transcode.Preset, card: Path, path: Path) -> str:
+    return f"proxies/{preset.name}/{card.name or 'root'}/{path.stem}.{preset.extension}"
+
+
+def plan_job(
+    catalog: Catalog,
+    cand: Candidate,
+    card: Path,
+    settings: Settings,
+    akey: str,
+    algorithms: tuple,
+    presets: list,
+    reverify: bool,
+    patterns: tuple,
+) -> FileJob:
+    with catalog.transaction():
+        clip = catalog.upsert_clip(str(cand.path))
+    cached = None
+    try:
+        st = cand.path.stat()
+        if not reverify and clip["hashes_json"] and clip["size"] == st.st_size and clip["mtime_ns"] == st.st_mtime_ns:
+            cached = json.loads(clip["hashes_json"])
+    except OSError:
+        pass
+    runs = catalog.stage_runs(clip["id"])
+    done = {k: (r["content_hash"], r["settings_hash"]) for k, r in runs.items() if r["status"] == "done"}
+    return FileJob(
+        clip_id=clip["id"],
+        path=str(cand.path),
+        expects_video=cand.expects_video,
+        library=str(catalog.root),
+        settings=settings,
+        analyze_key=akey,
+        hash_algorithms=algorithms,
+        cached_hashes=cached,
+        probe_json=json.loads(clip["probe_json"]) if clip["probe_json"] else None,
+        done=done,
+        decoded_frames=clip["frame_count"] if "analyze" in done else None,
+        proxies=tuple(ProxyJob(p, proxy_rel(p, card, cand.path), proxy_key(p, settings)) for p in presets),
+        reel_patterns=patterns,
+    )
+
+
+def record_result(
+    catalog: Catalog, job: FileJob, res: FileResult, card: CardState, settings: Settings, embed_next: bool = False
+) -> FileOutcome:
+    """Write one file's results. `embed_next`: the driver embeds it next and marks it ok only then, so no
+    reader (nor a run killed in between) takes a clip without its vectors for a finished one."""
+    out = FileOutcome(res.path, res.status, res.message, list(res.ran))
+    clip = catalog.clip(job.clip_id)
+    hashes = res.hashes or job.cached_hashes
+    with catalog.transaction():
+        if res.hashes is not None:
+            catalog.set_clip_source(job.clip_id, res.size, res.mtime_ns, res.content_hash)
+            alg = settings.verify.checksum
+            catalog.set_clip_hashes(job.clip_id, f"{alg}:{res.hashes[alg]}", res.hashes)
+        if res.probe is not None:
+            catalog.set_clip_probe(job.clip_id, res.probe)
+            catalog.record_stage(job.clip_id, "probe", res.content_hash, PROBE_VERSION, "done")
+        probed = res.probe is not None or job.probe_json is not None
+        changed = (clip["reel"], clip["reel_source"], clip["drop_frame"]) != (
+            res.reel,
+            res.reel_source,
+            int(res.drop_frame),
+        )
+        if probed and res.status != "skipped" and (changed or res.probe is not None):
+            catalog.set_clip_editorial(job.clip_id, res.reel, res.reel_source, res.drop_frame)
+        if hashes:
+            rel = os.path.relpath(res.path, card.path)
+            check = verify.check_file(rel, hashes, card.history) if card.had_history else verify.FileCheck("new")
+            card.checks[job.clip_id] = (rel, check, hashes)
+            if check.status == "mismatch":
+                log.error("MHL MISMATCH %s: %s", res.path, check.detail)
+            set_mhl(catalog, clip, str(card.path), check.status, check.detail)
+            out.mhl = check.status
+    if res.analysis is not None:
+        write_analysis(
+            catalog,
+            job.clip_id,
+            res.content_hash,
+            job.analyze_key,
+            res.analysis,
+            res.thumbs,
+            res.analyze_seconds,
+            res.warnings,
+        )
+        out.warnings = list(res.warnings)
+    elif res.status == "ok":  # analysed before: its warnings were kept with the stage
+        run = catalog.stage_run(job.clip_id, "analyze")
+        out.warnings = run["detail"].split("\n") if run and run["status"] == "done" and run["detail"] else []
+    with catalog.transaction():
+        for p in res.proxies:
+            catalog.set_proxy(job.clip_id, p.preset, p.rel, p.frame_count, p.start_tc, p.reel, p.bytes, p.seconds)
+            catalog.record_stage(job.clip_id, f"proxy:{p.preset}", res.content_hash, p.key, "done", seconds=p.seconds)
+        new_status = ("ok", None) if res.status == "ok" else (res.status, res.detail or res.message)
+        if embed_next and res.status == "ok":
+            new_status = (clip["status"], clip["error"])
+        if (clip["status"], clip["error"]) != new_status:
+            catalog.set_clip_status(job.clip_id, *new_status)
+        if res.status != "ok":
+            catalog.log_event("error" if res.status == "failed" else "note", res.message, res.path, "ingest")
+    out.proxies = {r["preset"]: r["path"] for r in catalog.proxies(job.clip_id)}
+    return out
+
+
+def write_analysis(
+    catalog: Catalog,
+    clip_id: int,
+    content_hash: str,
+    key: str,
+    result,
+    rows: dict,
+    seconds: float,
+    warnings: list[str] = (),
+) -> None:
+    """Runner side of the analyze stage: the catalog rows of one analysis, then old thumbnails go.
+    `warnings` (damaged frames, a damaged header) are kept as the stage's detail and logged as events."""
+    with catalog.transaction():
+        catalog.replace_analysis(
+            clip_id,
+            [s.to_json() for s in result.shots],
+            [(g.first, g.last, g.kind, g.confidence) for g in result.gradual],
+            rows,
+        )
+        catalog.set_frame_count(clip_id, result.frame_count)
+        catalog.record_stage(
+            clip_id, "analyze", content_hash, key, "done", seconds=seconds, detail="\n".join(warnings) or None
+        )
+        for w in warnings:
+            catalog.log_event("warning", f"{result.info.path}: {w}", result.info.path, "analyze")
+    for old in (catalog.root / "thumbs" / str(clip_id)).iterdir():
+        if old.name != key:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+class EmbedderSlot:
+    """Creates the embedder on first use; remembers a load failure so it is reported once, not per file."""
+
+    def __init__(self, catalog: Catalog, preset, factory: Callable | None):
+        self.catalog = catalog
+        self.preset = preset
+        self.factory = factory
+        self.embedder = None
+        self.error: DailiesError | None = None
+
+    def get(self):
+        if self.embedder is None and self.error is None and self.factory:
+            try:
+                e = self.factory(self.preset)
+                e.load()
+            except ModelError as exc:
+                self.error = exc
+                logging.getLogger("dailies.ingest").error("embedding unavailable: %s", exc)
+                return None
+            with self.catalog.transaction():
+                self.catalog.ensure_model(e.name, self.preset.name, e.dim, self.preset.semantic, self.preset.to_json())
+                if self.catalog.meta_get("model") is None:  # a new library is searchable while its first ingest runs
+                    self.catalog.meta_set("model", e.name)
+            self.embedder = e
+        return self.embedder
+
+
+def embed_clip(
+    catalog: Catalog,
+    clip_id: int,
+    content_hash: str,
+    settings: Settings,
+    slot: EmbedderSlot,
+    model_id: str,
+    ran: list[str],
+) -> str:
+    """Runner side of the embed stage: vectors for the clip's keyframes. Returns done | pending."""
+    key = embed_key(settings, model_id)
+    if catalog.is_done(clip_id, "embed", content_hash, key):
+        return "done"
+    embedder = slot.get()
+    if embedder is None:
+        with catalog.transaction():
+            catalog.record_stage(clip_id, "embed", content_hash, key, "pending", detail=str(slot.error))
+        return "pending"
+    t0 = time.monotonic()
+    embed_stage.run(catalog, clip_id, embedder, getattr(embedder, "batch_size", 32), settings.embed.decode_workers)
+    with catalog.transaction():
+        catalog.record_stage(clip_id, "embed", content_hash, key, "done", seconds=time.monotonic() - t0)
+    ran.append("embed")
+    return "done"
