@@ -1,4 +1,5 @@
-"""`dailies clips`: catalogued clips with probe data and stage status."""
+"""`dailies clips`: catalogued clips with probe data and stage status (stages in the order of
+`pipeline.ingest.stages.STAGES`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,20 @@ from pipeline.cli.common import emit, library_of, model_note
 
 def _stage_summary(stages: dict) -> str:
     return " ".join(f"{name}:{run['status']}" for name, run in stages.items())
+
+
+def _in_order(runs: dict) -> list:
+    """A clip's stage runs in the order the ingest runs the stages; a name no stage has (a library written
+    by a later version) goes last."""
+    from pipeline.ingest.stages import STAGES, order
+
+    def rank(name: str) -> tuple:
+        try:
+            return (order(name), name)
+        except KeyError:
+            return (len(STAGES), name)
+
+    return sorted(runs.items(), key=lambda kv: rank(kv[0]))
 
 
 def _warnings(runs: dict) -> list[str]:
@@ -42,7 +57,7 @@ def run(args) -> int:
                         "warnings": _warnings(runs),
                         "stages": {
                             k: {"status": r["status"], "detail": r["detail"], "finished_at": r["finished_at"]}
-                            for k, r in runs.items()
+                            for k, r in _in_order(runs)
                         },
                         **editorial(catalog, c),
                     }

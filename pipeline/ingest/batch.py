@@ -32,7 +32,7 @@ from pipeline.ingest.observer import Observer
 from pipeline.ingest.outcomes import BatchReport
 from pipeline.ingest.record import EmbedderSlot, embed_clip, plan_job, record_result
 from pipeline.ingest.reels import load_patterns
-from pipeline.ingest.stages import analyze_key
+from pipeline.ingest.stages import stage_keys
 from pipeline.ingest.work import FileJob, FileResult, process_file
 
 log = logging.getLogger("dailies.batch")
@@ -69,14 +69,13 @@ def _record_one(
     obs: Observer,
     slot: EmbedderSlot,
     model_id: str | None,
-    akey: str,
     n: int,
     total: int,
 ) -> None:
     """Driver side of one file: catalog rows, embedding, log line; the card's MHL once its last file is in."""
     embed = bool(model_id and res.status == "ok" and res.content_hash)
     outcome = record_result(catalog, job, res, card, settings, embed_next=embed)
-    if embed and catalog.is_done(job.clip_id, "analyze", res.content_hash, akey):
+    if embed and catalog.is_done(job.clip_id, "analyze", res.content_hash, job.keys["analyze"]):
         outcome.embedding = embed_clip(catalog, job.clip_id, res.content_hash, settings, slot, model_id, outcome.ran)
     if embed and catalog.clip(job.clip_id)["status"] != "ok":
         with catalog.transaction():
@@ -123,13 +122,13 @@ def run_batch(
         cards: dict[Path, CardState] = {cpath: open_card(cpath) for cpath in dict.fromkeys(card_of.values())}
         for cpath in card_of.values():
             cards[cpath].pending += 1
-        akey = analyze_key(settings)
+        keys = stage_keys(settings)
         patterns = tuple(load_patterns(catalog.root / "reels.toml"))
         jobs = []
         for cand in candidates:
             card = cards[card_of[cand.path]]
             algs = tuple(dict.fromkeys(["xxh64", settings.verify.checksum, *verify.algorithms_needed(card.history)]))
-            jobs.append(plan_job(catalog, cand, card.path, settings, akey, algs, presets, reverify, patterns))
+            jobs.append(plan_job(catalog, cand, card.path, settings, keys, algs, presets, reverify, patterns))
         log.info(
             "batch %d: %d file(s) on %d card(s), proxies: %s, workers %d",
             run_id,
@@ -160,7 +159,6 @@ def run_batch(
                     obs,
                     slot,
                     model_id,
-                    akey,
                     n,
                     len(jobs),
                 )

@@ -67,7 +67,8 @@ def finish_card(catalog: Catalog, card: CardState, settings: Settings) -> dict:
                         f"{len(mismatched)} file(s) differ from the card's MHL: {', '.join(mismatched[:5])}"
                         if mismatched
                         else "",
-                        f"{len(card.missing)} file(s) listed in the card's MHL are missing: {', '.join(card.missing[:5])}"
+                        f"{len(card.missing)} file(s) listed in the card's MHL are missing: "
+                        f"{', '.join(card.missing[:5])}"
                         if card.missing
                         else "",
                     ],

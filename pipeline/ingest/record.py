@@ -26,7 +26,7 @@ from pipeline.ingest import verify
 from pipeline.ingest.cards import CardState, set_mhl
 from pipeline.ingest.discover import Candidate
 from pipeline.ingest.outcomes import FileOutcome
-from pipeline.ingest.stages import PROBE_VERSION, embed_key, proxy_key
+from pipeline.ingest.stages import embed_key, proxy_key
 from pipeline.ingest.work import FileJob, FileResult, ProxyJob
 
 log = logging.getLogger("dailies.batch")  # into the batch's run log
@@ -41,7 +41,7 @@ def plan_job(
     cand: Candidate,
     card: Path,
     settings: Settings,
-    akey: str,
+    keys: dict,
     algorithms: tuple,
     presets: list,
     reverify: bool,
@@ -64,7 +64,7 @@ def plan_job(
         expects_video=cand.expects_video,
         library=str(catalog.root),
         settings=settings,
-        analyze_key=akey,
+        keys=keys,
         hash_algorithms=algorithms,
         cached_hashes=cached,
         probe_json=json.loads(clip["probe_json"]) if clip["probe_json"] else None,
@@ -90,7 +90,7 @@ def record_result(
             catalog.set_clip_hashes(job.clip_id, f"{alg}:{res.hashes[alg]}", res.hashes)
         if res.probe is not None:
             catalog.set_clip_probe(job.clip_id, res.probe)
-            catalog.record_stage(job.clip_id, "probe", res.content_hash, PROBE_VERSION, "done")
+            catalog.record_stage(job.clip_id, "probe", res.content_hash, job.keys["probe"], "done")
         probed = res.probe is not None or job.probe_json is not None
         changed = (clip["reel"], clip["reel_source"], clip["drop_frame"]) != (
             res.reel,
@@ -112,7 +112,7 @@ def record_result(
             catalog,
             job.clip_id,
             res.content_hash,
-            job.analyze_key,
+            job.keys["analyze"],
             res.analysis,
             res.thumbs,
             res.analyze_seconds,

@@ -29,7 +29,7 @@ from pipeline.ingest.sources import (
     snapshot_or_none,
     unreadable_message,
 )
-from pipeline.ingest.stages import PROBE_VERSION, thumbs_dir
+from pipeline.ingest.stages import thumbs_dir
 from pipeline.keyframes import write_thumbnails
 from pipeline.media.ffmpeg import ffmpeg_bin, run_with_progress, safe_input
 from pipeline.media.probe import MediaInfo, probe
@@ -50,7 +50,7 @@ class FileJob:
     expects_video: bool
     library: str
     settings: Settings
-    analyze_key: str
+    keys: dict  # stage -> its key under these settings (stages.stage_keys)
     hash_algorithms: tuple[str, ...]  # digests to compute when the file is read
     cached_hashes: dict | None  # digests from an earlier read, still valid (size and mtime unchanged)
     probe_json: dict | None
@@ -193,7 +193,7 @@ def _scene_take(job: FileJob) -> dict:
 
 def _media(job: FileJob, res: FileResult, progress) -> None:
     content_hash = res.content_hash
-    if job.probe_json is not None and not _due(job, "probe", content_hash, PROBE_VERSION):
+    if job.probe_json is not None and not _due(job, "probe", content_hash, job.keys["probe"]):
         info = MediaInfo.from_json(job.probe_json)
     else:
         info = probe(job.path)
@@ -232,7 +232,7 @@ def _analyse_and_encode(
     content_hash = res.content_hash
     frames = job.decoded_frames
     t0 = time.monotonic()
-    if _due(job, "analyze", content_hash, job.analyze_key):
+    if _due(job, "analyze", content_hash, job.keys["analyze"]):
         on_frame = (lambda i: progress("analyze", i, info.frame_count)) if progress else None
         try:
             analysis = analyze_file(info, job.settings, progress=on_frame, extra_outputs=extra or None)
@@ -252,7 +252,7 @@ def _analyse_and_encode(
             raise _disk_full(job, full[-1])
         res.thumbs = write_thumbnails(
             job.library,
-            thumbs_dir(job.clip_id, job.analyze_key),
+            thumbs_dir(job.clip_id, job.keys["analyze"]),
             analysis.keyframes,
             job.settings.keyframes.jpeg_quality,
         )
