@@ -186,6 +186,8 @@ def library_files(lib: Path, folder: str, temp_suffix: str) -> tuple[set[str], i
 
 def check_after_kill(lib: Path, ref: dict, embed: bool, presets: list[str] = ()) -> list[str]:
     """Problems with what a reader would find right after a kill (empty list: none)."""
+    from pipeline.ingest.stages import every_clip
+
     if not (lib / "catalog.sqlite").exists():
         return []
     st = read_state(lib)
@@ -200,7 +202,7 @@ def check_after_kill(lib: Path, ref: dict, embed: bool, presets: list[str] = ())
             bad.append(f"clip {cid}: {stage} done without its proxy row")
     if st["integrity"] != "ok":
         bad.append(f"integrity_check: {st['integrity']}")
-    stages_wanted = ("probe", "analyze", "embed") if embed else ("probe", "analyze")
+    stages_wanted = (*every_clip(), "embed") if embed else tuple(every_clip())  # pipeline/ingest/stages.py
     on_disk, _ = library_files(lib, "thumbs", ".tmp")
     for path, clip in st["clips"].items():
         cid, name = clip["id"], Path(path).name

@@ -279,7 +279,7 @@ def test_file_still_being_copied_is_not_taken_as_complete(tmp_path):
         report = run_batch(catalog, [str(card)], load_settings())
         outcome = {Path(f.path).name: f for f in report.files}
         assert outcome["A001C002.mov"].status == "ok" and outcome["A001C002.mov"].shots == 2
-        assert outcome["A001C002.mov"].ran == ["hash", "probe", "analyze"]
+        assert outcome["A001C002.mov"].ran == ["hash", "probe", "analyze", "takes", "measure"]
         assert catalog.clip_by_path(str(growing))["frame_count"] == 100
     finally:
         catalog.close()

@@ -34,7 +34,10 @@ def test_ingest_catalogues_every_clip(library, capsys):
     assert [c["shots"] for c in clips] == [3, 2, 4]
     for c in clips:
         assert c["status"] == "ok"
-        assert {k: v["status"] for k, v in c["stages"].items()} == {"probe": "done", "analyze": "done", "embed": "done"}
+        assert [(k, v["status"]) for k, v in c["stages"].items()] == [  # in the order of STAGES
+            (s, "done") for s in ("probe", "analyze", "takes", "measure", "embed")
+        ]
+        assert c["missing_stages"] == []
         assert c["content_hash"].startswith("xxh64:")
     assert clips[0]["probe"]["fps"] == "24000/1001" and clips[0]["probe"]["start_tc"] == "01:00:00:00"
 
@@ -234,4 +237,4 @@ def test_work_is_keyed_by_content_not_by_file_time(footage, tmp_path, capsys):
     make_cuts_clip(clip, [30, 30], "25")  # same name, new content
     code, out, _ = run(capsys, "ingest", str(card), "--library", lib, "--model", "random-tiny", "--no-mhl", "--json")
     f = json.loads(out)["files"][0]
-    assert code == 0 and f["ran"] == ["hash", "probe", "analyze", "embed"] and f["shots"] == 2
+    assert code == 0 and f["ran"] == ["hash", "probe", "analyze", "takes", "measure", "embed"] and f["shots"] == 2

@@ -27,6 +27,8 @@ TABLES = [
     "cards",
     "proxies",
     "batch_runs",
+    "takes",
+    "take_metrics",
 ]
 
 
@@ -116,7 +118,9 @@ def test_ray_and_local_executors_write_the_same_catalog(local_ray, footage, tmp_
     keys = ("path", "status", "ran", "shots", "embedding", "mhl", "proxies")
     assert [[f[k] for k in keys] for f in remote["files"]] == [[f[k] for k in keys] for f in local["files"]]
     assert remote["summary"] == local["summary"] == {"ok": 3, "failed": 1, "skipped": 1}
-    assert [f["ran"] for f in remote["files"][:3]] == [["hash", "probe", "analyze", "proxy:h264", "embed"]] * 3
+    assert [f["ran"] for f in remote["files"][:3]] == [
+        ["hash", "probe", "analyze", "proxy:h264", "takes", "measure", "embed"]
+    ] * 3
     assert (
         [(c["status"], _plain(c["message"])) for c in remote["cards"]]
         == [(c["status"], _plain(c["message"])) for c in local["cards"]]

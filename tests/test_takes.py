@@ -109,7 +109,7 @@ def test_parse_metadata():
     assert parse_metadata({"scene": " ", "circled": "maybe"}) == {}
 
 
-def test_takes_from_metadata_win_over_the_name(library, capsys):
+def test_takes_from_metadata_win_over_the_name(library, tmp_path, capsys):
     t = takes_json(capsys, library)["012A_T05"]
     assert (t["scene"], t["setup"], t["take"], t["camera"], t["circled"], t["notes"]) == (
         "7B",
@@ -121,7 +121,15 @@ def test_takes_from_metadata_win_over_the_name(library, capsys):
     )
     assert {t["sources"][k] for k in ("scene", "setup", "take", "camera", "circled", "notes")} == {"metadata"}
     assert main(["take", "set", "012A_T05", "--take", "4", "--library", str(library)]) == 0
-    t = takes_json(capsys, library)["012A_T05"]  # the editor's value survives the next run's metadata pass
+    # the takes stage runs again (a changed [takes] pattern redoes it): the editor's value survives it
+    config = tmp_path / "more-patterns.toml"
+    patterns = [*load_settings().takes.patterns, r"_T(?P<setup>\d)\d$"]
+    config.write_text("[takes]\npatterns = [" + ", ".join(f"'{p}'" for p in patterns) + "]\n")
+    capsys.readouterr()
+    argv = ["ingest", str(tmp_path / "card"), "--library", str(library), "--config", str(config), "--no-embed"]
+    assert main([*argv, "--json"]) == 0
+    assert {tuple(f["ran"]) for f in json.loads(capsys.readouterr().out)["files"]} == {("takes",)}
+    t = takes_json(capsys, library)["012A_T05"]
     assert (t["take"], t["sources"]["take"], t["scene"]) == ("4", "cli", "7B")
 
 

@@ -98,6 +98,15 @@ class Queries:
             (clip_id, stage, content_hash, settings_hash, status, detail, seconds),
         )
 
+    def clips_lacking(self, stage: str) -> list[sqlite3.Row]:
+        """The ok clips without a done run of `stage` for their current content (id, path), by path."""
+        return self.conn.execute(
+            "SELECT c.id, c.path FROM clips c LEFT JOIN stage_runs r ON r.clip_id = c.id AND r.stage = ?"
+            " AND r.status = 'done' AND r.content_hash = c.content_hash"
+            " WHERE c.status = 'ok' AND r.clip_id IS NULL ORDER BY c.path",
+            (stage,),
+        ).fetchall()
+
     def is_done(self, clip_id: int, stage: str, content_hash: str, settings_hash: str) -> bool:
         row = self.stage_run(clip_id, stage)
         return bool(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable
 
 TAKE_FIELDS = ("scene", "setup", "take", "camera", "roll", "circled", "notes")
 
@@ -101,6 +102,22 @@ class WorkflowQueries:
             "SELECT metrics_json FROM take_metrics WHERE clip_id = ? AND key = ?", (clip_id, key)
         ).fetchone()
         return json.loads(row[0]) if row else None
+
+    def stored_metrics(self, clip_ids: Iterable[int]) -> dict[int, dict]:
+        """clip id -> the measurements its done measure stage run stored for its current content."""
+        ids = [int(i) for i in clip_ids]
+        out = {}
+        for at in range(0, len(ids), 500):
+            part = ids[at : at + 500]
+            rows = self.conn.execute(
+                "SELECT m.clip_id, m.metrics_json FROM take_metrics m JOIN clips c ON c.id = m.clip_id"
+                " JOIN stage_runs r ON r.clip_id = m.clip_id AND r.stage = 'measure' AND r.status = 'done'"
+                " AND r.content_hash = c.content_hash AND m.key = r.content_hash || ':' || r.settings_hash"
+                f" WHERE m.clip_id IN ({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+            out.update({r[0]: json.loads(r[1]) for r in rows})
+        return out
 
     def set_take_metrics(self, clip_id: int, key: str, metrics: dict) -> None:
         self.conn.execute(

@@ -8,8 +8,15 @@ import json
 from pipeline.cli.common import emit, library_of, model_note
 
 
-def _stage_summary(stages: dict) -> str:
-    return " ".join(f"{name}:{run['status']}" for name, run in stages.items())
+def _stage_summary(stages: dict, missing: list[str]) -> str:
+    return " ".join([f"{name}:{run['status']}" for name, run in stages.items()] + [f"{m}:missing" for m in missing])
+
+
+def _missing(clip, runs: dict) -> list[str]:
+    """Stages an ingested clip lacks: a library ingested before the stage was part of `dailies ingest`."""
+    from pipeline.ingest.stages import every_clip
+
+    return [s for s in every_clip() if clip["status"] == "ok" and s not in runs]
 
 
 def _in_order(runs: dict) -> list:
@@ -55,6 +62,7 @@ def run(args) -> int:
                         "probe": json.loads(c["probe_json"]) if c["probe_json"] else None,
                         "shots": catalog.count_shots(c["id"]),
                         "warnings": _warnings(runs),
+                        "missing_stages": _missing(c, runs),
                         "stages": {
                             k: {"status": r["status"], "detail": r["detail"], "finished_at": r["finished_at"]}
                             for k, r in _in_order(runs)
@@ -67,7 +75,7 @@ def run(args) -> int:
     human = "\n".join(
         f"{c['status']:8s} {c['shots']:4d} shots  reel {c['reel'] or '-':8s} "
         f"{(c['source_tc'] or {}).get('start') or '--:--:--:--'}  mhl:{c['mhl']['status'] or '-'}  "
-        f"{_stage_summary(c['stages'])}  {c['path']}"
+        f"{_stage_summary(c['stages'], c['missing_stages'])}  {c['path']}"
         for c in out
     )
     if "warning" in note:

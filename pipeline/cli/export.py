@@ -16,9 +16,9 @@ EXAMPLES = """examples:
 
 def run(args) -> int:
     from pipeline.catalog import open_catalog
+    from pipeline.editorial.ingested import missing, warnings
     from pipeline.editorial.items import items_from_hits, items_from_selects, items_from_tags
     from pipeline.editorial.selects import propose
-    from pipeline.editorial.takes import takes_from_names
     from pipeline.errors import UsageError
     from pipeline.export import export_file, format_for
 
@@ -27,7 +27,8 @@ def run(args) -> int:
     catalog = open_catalog(library_of(args), create=False)
     warning = None
     try:
-        takes_from_names(catalog, settings.takes.patterns)
+        # scene/take (every format carries them) and, for selects, the measurements come from the ingest
+        gaps = missing(catalog, ("takes", "measure") if args.what == "selects" else ("takes",))
         if args.what == "selects":
             items = items_from_selects(catalog, propose(catalog, settings, args.scene), args.per_setup)
         elif args.what == "search":
@@ -65,7 +66,10 @@ def run(args) -> int:
     data = {"format": fmt, "output": str(args.output), "events": len(items), "clips": [i.name for i in items]}
     if warning:
         data["warning"] = warning
-    emit(args, data, (f"warning: {warning}\n" if warning else "") + f"{len(items)} event(s) -> {args.output} ({fmt})")
+    if gaps:
+        data["missing_stages"] = gaps
+    notes = ([warning] if warning else []) + warnings(gaps)
+    emit(args, data, "".join(f"warning: {w}\n" for w in notes) + f"{len(items)} event(s) -> {args.output} ({fmt})")
     return 0
 
 

@@ -34,8 +34,8 @@ def query_clip_ids(catalog, settings, text: str, device: str | None) -> tuple[se
 
 def run(args) -> int:
     from pipeline.catalog import open_catalog
+    from pipeline.editorial.ingested import missing, warnings
     from pipeline.editorial.selects import propose, set_override
-    from pipeline.editorial.takes import takes_from_names
     from pipeline.errors import UsageError
 
     settings = settings_of(args)
@@ -47,9 +47,9 @@ def run(args) -> int:
             out = set_override(catalog, args.clip, None if args.action == "clear" else args.action, args.note)
             emit(args, out, f"{args.action}: {out['clip']}")
             return 0
-        takes_from_names(catalog, settings.takes.patterns)
         clip_ids, warning = query_clip_ids(catalog, settings, args.query, None) if args.query else (None, None)
         setups = propose(catalog, settings, args.scene, clip_ids)
+        gaps = missing(catalog)  # clips ingested before takes and measure were stages of the ingest
     finally:
         catalog.close()
     data = {
@@ -60,6 +60,9 @@ def run(args) -> int:
     lines = [f"warning: {warning}"] if warning else []
     if warning:
         data["warning"] = warning
+    if gaps:
+        data["missing_stages"] = gaps
+        lines += [f"warning: {w}" for w in warnings(gaps)]
     for name, ps in setups.items():
         lines.append(f"setup {name}:")
         for p in ps:

@@ -11,7 +11,7 @@ EXAMPLES = """examples:
   dailies tag add A001C003 CU --shot 2               # on shot 2 of the take
   dailies tag remove A001C003 "great light"
   dailies tag list A001C003 --json
-  dailies tag auto                                    # measure every clip, write automatic tags
+  dailies tag auto                                    # automatic tags from the ingest's measurements
   dailies tag import-edl cut_v3.edl --tag "in cut v3" # tag every shot the editor's cut uses
 """
 
@@ -29,6 +29,7 @@ def library_embedder(catalog, device: str):
 
 def run(args) -> int:
     from pipeline.catalog import open_catalog, open_reader
+    from pipeline.editorial.ingested import warnings
     from pipeline.editorial.tags import add_tag, auto_tag, list_tags, remove_tag
     from pipeline.errors import UsageError
 
@@ -58,6 +59,7 @@ def run(args) -> int:
                 + ", ".join(f"{k} x{v}" for k, v in sorted(report["tags"].items()))
             ]
             lines += [f"not produced: {n['group']}: {n['why']}" for n in report["not_produced"]]
+            lines += [f"warning: {w}" for w in warnings(report["missing_stages"])]
             emit(args, report, "\n".join(lines))
             return 0
         rows = list_tags(catalog, args.clip)

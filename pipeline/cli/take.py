@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.cli.common import emit, library_of, settings_of
+from pipeline.cli.common import emit, library_of
 
 EXAMPLES = """examples:
   dailies take list --scene 12A
@@ -22,12 +22,11 @@ def _line(t) -> str:
 
 def run(args) -> int:
     from pipeline.catalog import open_catalog
-    from pipeline.editorial.takes import import_ale, list_takes, set_take, takes_from_names
+    from pipeline.editorial.ingested import missing, warnings
+    from pipeline.editorial.takes import import_ale, list_takes, set_take
 
-    settings = settings_of(args)
     catalog = open_catalog(library_of(args), create=False)
     try:
-        takes_from_names(catalog, settings.takes.patterns)
         if args.action == "set":
             t = set_take(
                 catalog,
@@ -56,7 +55,10 @@ def run(args) -> int:
             emit(args, result, "\n".join(lines))
             return 1 if result["bad"] else 0
         takes = list_takes(catalog, args.scene)
-        emit(args, {"takes": [t.to_json() for t in takes]}, "\n".join(_line(t) for t in takes) or "no takes")
+        gaps = missing(catalog, ("takes",))  # clips ingested before the takes stage: no scene/take from names
+        data = {"takes": [t.to_json() for t in takes], **({"missing_stages": gaps} if gaps else {})}
+        lines = [f"warning: {w}" for w in warnings(gaps)] + [_line(t) for t in takes]
+        emit(args, data, "\n".join(lines) or "no takes")
         return 0
     finally:
         catalog.close()

@@ -1,26 +1,23 @@
 """Per-frame measurements of a take: level, clipping, sharpness, global motion (optical flow).
 
 Pure core: `measure_frames(frames, settings)` over any iterable of (index, BGR image) -> TakeMetrics.
-Runner: `ensure_metrics(catalog, settings)` decodes each clip once more at `[tags] short_side`
-(one ffmpeg process, every `frame_step`-th frame measured) and caches the result in the catalog,
-keyed by the clip's content hash and the measurement settings. Cost: one decode of the source at
-analysis size plus Farneback flow at half that size: roughly the cost of the analyze stage again
-(see README: measured 0.1-0.3 s per second of 640x360 footage on 2 cores).
+`measure_clip(probe_json, settings)` decodes one clip once more at `[tags] short_side` (one ffmpeg
+process, every `frame_step`-th frame measured): the ingest's measure stage runs it and stores the result,
+keyed by the clip's content hash and the measurement settings (pipeline/ingest/stages.py). Cost: one
+decode of the source at analysis size plus optical flow at half that size: roughly the cost of the
+analyze stage again (see README: measured 0.1-0.3 s per second of 640x360 footage on 2 cores).
+Readers (selects, automatic tags) only read what the ingest stored: `stored_metrics`.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 import cv2
 import numpy as np
 
-from pipeline.config import TagSettings, settings_hash
-
-log = logging.getLogger("dailies")
-MEASURE_VERSION = 4
+from pipeline.config import TagSettings
 
 
 @dataclass
@@ -141,43 +138,27 @@ def measure_frames(frames: Iterable[tuple[int, np.ndarray]], settings: TagSettin
     return m
 
 
-def metrics_key(content_hash: str, settings: TagSettings) -> str:
-    return f"{content_hash}:{settings_hash(MEASURE_VERSION, settings.short_side, settings.frame_step)}"
+def measure_clip(probe_json: dict, settings: TagSettings, progress: Callable[[int], None] | None = None) -> TakeMetrics:
+    """Decode one clip (streamed, one frame in memory) and measure it. `progress(frame_index)` is called for
+    every frame; it may raise to stop the measurement (the decoder is stopped with it)."""
+    import contextlib
 
-
-def measure_clip(probe_json: dict, settings: TagSettings) -> TakeMetrics:
-    """Decode one clip (streamed, one frame in memory) and measure it."""
     from pipeline.media.frames import stream_frames
     from pipeline.media.probe import MediaInfo
 
     info = MediaInfo.from_json(probe_json)
-    frames = ((f.index, f.image) for f in stream_frames(info, settings.short_side, settings.short_side * 3))
-    return measure_frames(frames, settings)
+    with contextlib.closing(stream_frames(info, settings.short_side, settings.short_side * 3)) as stream:
+
+        def frames():
+            for f in stream:
+                if progress is not None:
+                    progress(f.index)
+                yield f.index, f.image
+
+        return measure_frames(frames(), settings)
 
 
-def ensure_metrics(catalog, settings: TagSettings, clip_ids: Iterable[int] | None = None) -> dict[int, TakeMetrics]:
-    """Measurements of every ok clip (or of `clip_ids`), measuring only clips not measured with these
-    settings. A clip that cannot be decoded is logged and left out."""
-    import json
-
-    from pipeline.errors import DailiesError
-
-    wanted = set(clip_ids) if clip_ids is not None else None
-    out = {}
-    for c in catalog.clips():
-        if c["status"] != "ok" or (wanted is not None and c["id"] not in wanted) or not c["probe_json"]:
-            continue
-        key = metrics_key(c["content_hash"], settings)
-        cached = catalog.take_metrics(c["id"], key)
-        if cached is not None:
-            out[c["id"]] = TakeMetrics.from_json(cached)
-            continue
-        try:
-            m = measure_clip(json.loads(c["probe_json"]), settings)
-        except DailiesError as exc:
-            log.error(f"measure: {exc}")
-            continue
-        with catalog.transaction():
-            catalog.set_take_metrics(c["id"], key, m.to_json())
-        out[c["id"]] = m
-    return out
+def stored_metrics(catalog, clip_ids: Iterable[int]) -> dict[int, TakeMetrics]:
+    """The measurements the ingest's measure stage stored for these clips (for their current content).
+    A clip without them is left out: `pipeline.editorial.ingested` says which and what to do."""
+    return {cid: TakeMetrics.from_json(m) for cid, m in catalog.stored_metrics(clip_ids).items()}

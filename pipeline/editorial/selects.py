@@ -2,8 +2,9 @@
 completeness and the circled flag, rank per setup with a per-factor explanation.
 
 Dailies proposes; the editor decides: `pin` puts a take first in its setup and `reject` last, and
-every later run respects it. Pure cores: `framing_signature`, `group_setups`, `score_setup`;
-library functions: `propose(catalog, settings, scene=None, clip_ids=None)`, `set_override`.
+every later run respects it. Only reads: the ingest's takes and measure stages made what it needs.
+Pure cores: `framing_signature`, `group_setups`, `score_setup`; library functions:
+`propose(catalog, settings, scene=None, clip_ids=None)`, `set_override`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from pipeline.config import SelectSettings
-from pipeline.editorial.measure import TakeMetrics, ensure_metrics, framing_signature
+from pipeline.editorial.ingested import StageMissing, message
+from pipeline.editorial.measure import TakeMetrics, framing_signature, stored_metrics
 from pipeline.editorial.tags import motion_summary
 from pipeline.editorial.takes import Take, find_clip, list_takes
 
@@ -188,10 +190,14 @@ def _signatures(catalog, takes: list[Take], metrics: dict[int, TakeMetrics]) -> 
 
 def propose(catalog, settings, scene: str | None = None, clip_ids: set[int] | None = None) -> dict[str, list[Proposal]]:
     """Ranked proposals per setup. `scene` limits to one scene; `clip_ids` keeps the setups that contain
-    one of these clips (e.g. search hits), siblings included. Editor overrides are applied."""
+    one of these clips (e.g. search hits), siblings included. Editor overrides are applied. Reads the
+    measurements the ingest stored; StageMissing when none of the takes has them (a library ingested
+    before measure was a stage), and takes without them are left out (`ingested.missing` lists them)."""
     takes = list_takes(catalog, scene)
-    metrics = ensure_metrics(catalog, settings.tags, [t.clip_id for t in takes])
-    takes = [t for t in takes if t.clip_id in metrics]
+    metrics = stored_metrics(catalog, [t.clip_id for t in takes])
+    if takes and not metrics:
+        raise StageMissing(message("measure", [t.path for t in takes]))
+    takes = [t for t in takes if t.clip_id in metrics]  # the others: `ingested.missing` names them
     measures = {cid: take_measures(m) for cid, m in metrics.items()}
     setups = group_setups(takes, _signatures(catalog, takes, metrics), settings.selects.framing_similarity)
     overrides = catalog.overrides()

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.config import CONFIG_DIR, TagSettings
-from pipeline.editorial.measure import TakeMetrics, ensure_metrics
+from pipeline.editorial.ingested import StageMissing, message, missing
+from pipeline.editorial.measure import TakeMetrics, stored_metrics
 from pipeline.errors import ConfigError, UsageError
 
 
@@ -236,7 +237,8 @@ def _keyframe_images(catalog, rows) -> list[np.ndarray]:
 
 
 def auto_tag(catalog, settings: TagSettings, embedder=None, preset=None) -> dict:
-    """Measure every clip (cached), replace its automatic tags, and report what was not produced and why.
+    """Replace the automatic tags of every measured clip, and report what was not produced and why (and the
+    clips the ingest's measure stage has not measured: a library ingested before it was a stage).
     `embedder`/`preset`: the library's model, for CLIP groups (only used when preset.semantic)."""
     vocab = load_vocabulary(settings.vocabulary)
     groups = vocab.get("clip", {})
@@ -263,7 +265,10 @@ def auto_tag(catalog, settings: TagSettings, embedder=None, preset=None) -> dict
     except FaceDetectorUnavailable as exc:
         faces_ok = False
         not_produced.append({"group": "faces", "why": str(exc)})
-    metrics = ensure_metrics(catalog, settings)
+    ok = [c for c in catalog.clips() if c["status"] == "ok"]
+    metrics = stored_metrics(catalog, [c["id"] for c in ok])  # measured by the ingest
+    if ok and not metrics:
+        raise StageMissing(message("measure", [c["path"] for c in ok]))
     counts: dict[str, int] = {}
     for clip_id, m in metrics.items():
         kfs = catalog.keyframes_of_clip(clip_id)
@@ -297,4 +302,9 @@ def auto_tag(catalog, settings: TagSettings, embedder=None, preset=None) -> dict
                 for t in found:
                     catalog.add_tag(clip_id, shot["id"], t.tag, "auto", t.score, t.reason, t.method)
                     counts[t.tag] = counts.get(t.tag, 0) + 1
-    return {"clips": len(metrics), "tags": counts, "not_produced": not_produced}
+    return {
+        "clips": len(metrics),
+        "tags": counts,
+        "not_produced": not_produced,
+        "missing_stages": missing(catalog, ("measure",)),
+    }

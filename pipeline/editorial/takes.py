@@ -4,7 +4,8 @@ Sources, in the order a later one overrides an earlier one: file-name patterns (
 the clip's own metadata (container tags scene/take/camera/roll/circled/notes, see
 `pipeline.media.probe.TAKE_TAG_KEYS`; the catalog's reel -> roll when nothing else gives one), an ALE from the script
 supervisor or the DIT, and the editor (`dailies take set`). Pure cores: `parse_name`, `parse_ale`,
-`parse_metadata`; catalog runners: `takes_from_names`, `import_ale`, `set_take`, `list_takes`.
+`parse_metadata`; catalog runners: `takes_from_names` (the ingest's takes stage, one clip at a time),
+`import_ale`, `set_take`; reader: `list_takes`.
 """
 
 from __future__ import annotations
@@ -305,35 +306,29 @@ def parse_metadata(tags: dict) -> dict:
     return found
 
 
-def takes_from_names(catalog: Catalog, patterns) -> int:
-    """Fill take fields from file names, then from the file's own metadata tags (which win over the name),
-    never over a field set by an ALE or the editor. Returns clips touched."""
+def takes_from_names(catalog: Catalog, clip_id: int, patterns: list[re.Pattern]) -> bool:
+    """The takes stage of the ingest, on one clip: fill take fields from its file name, then from its own
+    metadata tags (which win over the name), never over a field set by an ALE or the editor. `patterns`:
+    `compile_patterns([takes] patterns)`. Call inside a transaction; True when a field changed."""
     import json
 
-    rx = compile_patterns(patterns)
-    touched = 0
-    with catalog.transaction():
-        for r in catalog.takes():
-            t = _row_to_take(r)
-            tags = (json.loads(r["probe_json"]) if r["probe_json"] else {}).get("take_tags") or {}
-            from_meta = parse_metadata(tags)
-            meta_wins = set(from_meta) | ({"setup"} if "scene" in from_meta else set())
-            changed = False
-            for found, source, over in (
-                (parse_name(t.path, rx), "name", (None, "name")),
-                (from_meta, "metadata", (None, "name", "metadata")),
-            ):
-                keep = {
-                    k: v
-                    for k, v in found.items()
-                    if t.sources.get(k) in over and not (source == "name" and k in meta_wins)
-                }
-                if keep:
-                    catalog.set_take_fields(t.clip_id, keep, source)
-                    t.sources.update({k: source for k in keep})
-                    changed = True
-            touched += changed
-    return touched
+    clip = catalog.clip(clip_id)
+    row = catalog.take(clip_id)
+    sources = json.loads(row["sources"]) if row and row["sources"] else {}
+    tags = (json.loads(clip["probe_json"]) if clip["probe_json"] else {}).get("take_tags") or {}
+    from_meta = parse_metadata(tags)
+    meta_wins = set(from_meta) | ({"setup"} if "scene" in from_meta else set())
+    changed = False
+    for found, source, over in (
+        (parse_name(clip["path"], patterns), "name", (None, "name")),
+        (from_meta, "metadata", (None, "name", "metadata")),
+    ):
+        keep = {k: v for k, v in found.items() if sources.get(k) in over and not (source == "name" and k in meta_wins)}
+        if keep:
+            catalog.set_take_fields(clip_id, keep, source)
+            sources.update({k: source for k in keep})
+            changed = True
+    return changed
 
 
 def set_take(catalog: Catalog, clip_ref: str, source: str = "cli", **fields) -> Take:

@@ -24,6 +24,7 @@ from pipeline import index as index_stage
 from pipeline import transcode
 from pipeline.catalog import Catalog
 from pipeline.config import Settings
+from pipeline.editorial.takes import compile_patterns
 from pipeline.ingest import verify
 from pipeline.ingest.cards import CardState, card_folders, finish_card, open_card
 from pipeline.ingest.discover import discover
@@ -105,9 +106,11 @@ def run_batch(
     executor=None,
     argv: list[str] | None = None,
 ) -> BatchReport:
-    """Ingest every file under `paths`: verify, probe, analyse, make proxies, embed, index."""
+    """Ingest every file under `paths`: the stages of STAGES (stages.py) -- verify, probe, analyse, make proxies,
+    read takes, measure, embed, index."""
     t0 = time.monotonic()
     obs = observer or Observer()
+    compile_patterns(settings.takes.patterns)  # a pattern that is not a regular expression stops the run here
     presets = transcode.load_presets(settings.proxies.preset_names() if proxies is None else proxies)
     model_id = preset.identity if preset else None
     report = BatchReport(model=model_id, semantic=bool(preset and preset.semantic), proxies=[p.name for p in presets])

@@ -1,6 +1,6 @@
 """The driver side of one file, the only writer of the catalog: plan its job from what the catalog
-already holds, then write what its worker returned (hashes, probe, MHL check, analysis, proxies) and
-run the stages that work on the catalog (embed).
+already holds, then write what its worker returned (hashes, probe, MHL check, analysis, proxies,
+measurements) and run the stages that work on the catalog (takes, embed).
 
 Restartable at any point: a unit of work counts as done only when its catalog row is committed, and its
 files (keyframes, proxies) were renamed into place before that. EmbedderSlot holds a local model or, on
@@ -21,12 +21,13 @@ from pipeline import embed as embed_stage
 from pipeline import transcode
 from pipeline.catalog import Catalog
 from pipeline.config import Settings
+from pipeline.editorial.takes import compile_patterns, takes_from_names
 from pipeline.errors import DailiesError, ModelError
 from pipeline.ingest import verify
 from pipeline.ingest.cards import CardState, set_mhl
 from pipeline.ingest.discover import Candidate
 from pipeline.ingest.outcomes import FileOutcome
-from pipeline.ingest.stages import embed_key, proxy_key
+from pipeline.ingest.stages import embed_key, order, proxy_key
 from pipeline.ingest.work import FileJob, FileResult, ProxyJob
 
 log = logging.getLogger("dailies.batch")  # into the batch's run log
@@ -58,6 +59,7 @@ def plan_job(
         pass
     runs = catalog.stage_runs(clip["id"])
     done = {k: (r["content_hash"], r["settings_hash"]) for k, r in runs.items() if r["status"] == "done"}
+    _adopt_measurements(catalog, clip, keys["measure"], done)
     return FileJob(
         clip_id=clip["id"],
         path=str(cand.path),
@@ -73,6 +75,18 @@ def plan_job(
         proxies=tuple(ProxyJob(p, proxy_rel(p, card, cand.path), proxy_key(p, settings)) for p in presets),
         reel_patterns=patterns,
     )
+
+
+def _adopt_measurements(catalog: Catalog, clip, key: str, done: dict) -> None:
+    """Measurements a reader stored before measure was a stage of the ingest (same content, same settings)
+    count as the stage done: a library ingested before does not decode its clips again for them."""
+    content_hash = clip["content_hash"]
+    if not content_hash or done.get("measure") == (content_hash, key):
+        return
+    if catalog.take_metrics(clip["id"], f"{content_hash}:{key}") is not None:
+        with catalog.transaction():
+            catalog.record_stage(clip["id"], "measure", content_hash, key, "done")
+        done["measure"] = (content_hash, key)
 
 
 def record_result(
@@ -126,6 +140,12 @@ def record_result(
         for p in res.proxies:
             catalog.set_proxy(job.clip_id, p.preset, p.rel, p.frame_count, p.start_tc, p.reel, p.bytes, p.seconds)
             catalog.record_stage(job.clip_id, f"proxy:{p.preset}", res.content_hash, p.key, "done", seconds=p.seconds)
+        if res.status == "ok":
+            _takes(catalog, job, res.content_hash, out.ran)
+        if res.metrics is not None:
+            key = job.keys["measure"]
+            catalog.set_take_metrics(job.clip_id, f"{res.content_hash}:{key}", res.metrics)
+            catalog.record_stage(job.clip_id, "measure", res.content_hash, key, "done", seconds=res.measure_seconds)
         new_status = ("ok", None) if res.status == "ok" else (res.status, res.detail or res.message)
         if embed_next and res.status == "ok":
             new_status = (clip["status"], clip["error"])
@@ -134,7 +154,19 @@ def record_result(
         if res.status != "ok":
             catalog.log_event("error" if res.status == "failed" else "note", res.message, res.path, "ingest")
     out.proxies = {r["preset"]: r["path"] for r in catalog.proxies(job.clip_id)}
+    out.ran.sort(key=order)  # in the order of STAGES (the worker's measure, the driver's takes)
     return out
+
+
+def _takes(catalog: Catalog, job: FileJob, content_hash: str, ran: list[str]) -> None:
+    """The takes stage (on the driver: it reads and writes only the catalog): scene, take, camera, roll from
+    the file name and the clip's tags, never over a field an ALE or the editor set."""
+    key = job.keys["takes"]
+    if catalog.is_done(job.clip_id, "takes", content_hash, key):
+        return
+    takes_from_names(catalog, job.clip_id, compile_patterns(job.settings.takes.patterns))
+    catalog.record_stage(job.clip_id, "takes", content_hash, key, "done")
+    ran.append("takes")
 
 
 def write_analysis(

@@ -1,4 +1,5 @@
-"""The work on one source file, with no catalog: hash -> probe -> reel/TC -> analyze + proxies (one decode).
+"""The work on one source file, with no catalog: hash -> probe -> reel/TC -> analyze + proxies (one decode)
+-> measure (one more decode, at [tags] short_side).
 
 `process_file(job)` is what an executor runs (local threads in batch.py; any executor that can call
 a function with picklable arguments). It reads the source, writes files into the library (keyframe
@@ -19,6 +20,7 @@ from pathlib import Path
 from pipeline import transcode
 from pipeline.analyze import Analysis, Truncated, analyze_file, check_complete
 from pipeline.config import Settings
+from pipeline.editorial.measure import measure_clip
 from pipeline.errors import DailiesError, DiskFull, FFmpegFailed, MediaError, NotVideo, is_disk_full
 from pipeline.ingest.hashing import hash_many
 from pipeline.ingest.reels import ReelPattern, resolve_reel
@@ -94,6 +96,8 @@ class FileResult:
     proxies: list[ProxyDone] = field(default_factory=list)
     proxy_errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # from this analysis: damaged frames, a damaged header
+    metrics: dict | None = None  # the measure stage's TakeMetrics (as JSON), when measured this time
+    measure_seconds: float = 0.0
 
 
 def _due(job: FileJob, stage: str, content_hash: str, key: str) -> bool:
@@ -167,7 +171,7 @@ def process_file(job: FileJob, progress: Callable[[str, int, int], None] | None 
         after = snapshot_or_none(path)
         if after != before:  # the source changed under us: what was read is not the file
             res.status, res.message = "failed", f"{job.path}: {growing_message(before, after)}"
-            res.analysis = res.thumbs = None
+            res.analysis = res.thumbs = res.metrics = None
             res.proxies = []
     return res
 
@@ -224,6 +228,27 @@ def _media(job: FileJob, res: FileResult, progress) -> None:
     finally:  # whatever happened (failure, interruption), no temporary proxy is left behind
         for t in temps.values():
             t.unlink(missing_ok=True)
+    if not res.proxy_errors:
+        _measure(job, res, info, progress)
+
+
+def _measure(job: FileJob, res: FileResult, info: MediaInfo, progress) -> None:
+    """The measure stage: the take's level, clipping, sharpness, motion and framing (editorial.measure),
+    from one more decode at [tags] short_side. A decode that fails here fails the file (its analysis is kept;
+    the next run measures it again)."""
+    if not _due(job, "measure", res.content_hash, job.keys["measure"]):
+        return
+    t0 = time.monotonic()
+    if progress:
+        progress("measure", 0, info.frame_count)
+    on_frame = (lambda i: progress("measure", i, info.frame_count)) if progress else None
+    try:
+        res.metrics = measure_clip(info.to_json(), job.settings.tags, on_frame).to_json()
+    except MediaError as exc:
+        res.status, res.message = "failed", f"{exc} (while measuring the take for selects and tags)"
+        return
+    res.measure_seconds = time.monotonic() - t0
+    res.ran.append("measure")
 
 
 def _analyse_and_encode(

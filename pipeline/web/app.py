@@ -18,7 +18,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipeline.catalog import open_catalog
 from pipeline.config import Settings
-from pipeline.editorial.takes import takes_from_names
 from pipeline.errors import UsageError
 from pipeline.web.render import HERE, make_templates, render
 from pipeline.web.security import Guard, GuardMiddleware, check_csrf
@@ -40,11 +39,7 @@ def create_app(
         raise UsageError(
             f"--host {host} makes the UI reachable from other machines: it needs a token (--token or DAILIES_WEB_TOKEN)"
         )
-    catalog = open_catalog(library, create=False)  # migrates once; requests then read query-only
-    try:
-        takes_from_names(catalog, settings.takes.patterns)  # scene/take/camera from file names, as the CLI does
-    finally:
-        catalog.close()
+    open_catalog(library, create=False).close()  # migrates once; requests then read query-only
     state = WebState(Path(library), settings, embedder_factory)
 
     @contextlib.asynccontextmanager

@@ -3,13 +3,17 @@ page, its JSON twin and the selects exports show."""
 
 from __future__ import annotations
 
+from fastapi import HTTPException
+
+from pipeline.editorial.ingested import StageMissing
 from pipeline.editorial.selects import propose
-from pipeline.editorial.takes import takes_from_names
 from pipeline.web.state import WebState
 
 
 def proposals(state: WebState, scene: str) -> dict:
-    """{setup: ranked proposals} of one scene ('' for every scene)."""
-    with state.writer() as cat:
-        takes_from_names(cat, state.settings.takes.patterns)
-        return propose(cat, state.settings, scene or None)
+    """{setup: ranked proposals} of one scene ('' for every scene), from what the ingest stored (a reader: it
+    writes nothing). A library without measurements (ingested before measure was a stage): 409, saying so."""
+    try:
+        return propose(state.reader(), state.settings, scene or None)
+    except StageMissing as exc:
+        raise HTTPException(409, str(exc)) from None

@@ -1,8 +1,8 @@
 """The selects page (`/selects`): proposed takes ranked per setup with their per-factor explanation,
 and the editor's pin/reject; `/api/selects` as JSON.
 
-Proposals come from `pipeline.editorial.selects.propose`, which measures takes it has not measured yet (and
-stores the measurements), so the first visit after an ingest can take a while.
+Proposals come from `pipeline.editorial.selects.propose`, which reads the take measurements the ingest stored
+(a library ingested before measure was a stage of the ingest gets a 409 that says to run `dailies ingest`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 
+from pipeline.editorial.ingested import missing, warnings
 from pipeline.web.params import Scene
 from pipeline.web.render import render
 from pipeline.web.selecting import proposals
@@ -32,6 +33,7 @@ def selects_page(request: Request, scene: Scene = ""):
             "setups": setups,
             "scene": scene,
             "scenes": cat.filter_choices()["scenes"],
+            "missing": warnings(missing(cat)),  # clips ingested before takes and measure were stages
             "thumbs": cat.clip_thumbs(clip_ids),
             "names": {p.clip_id: Path(p.clip).name for ps in setups.values() for p in ps},
             "next": str(request.url.path) + (f"?scene={scene}" if scene else ""),
@@ -41,7 +43,11 @@ def selects_page(request: Request, scene: Scene = ""):
 
 @router.get("/api/selects")
 def selects_api(request: Request, scene: Scene = ""):
+    state = request.app.state.dailies
+    setups = proposals(state, scene)
+    gaps = missing(state.reader())
     return {
         "scene": scene or None,
-        "setups": {name: [p.to_json() for p in ps] for name, ps in proposals(request.app.state.dailies, scene).items()},
+        "setups": {name: [p.to_json() for p in ps] for name, ps in setups.items()},
+        **({"missing_stages": gaps} if gaps else {}),
     }
