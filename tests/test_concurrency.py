@@ -64,7 +64,7 @@ def check_consistent(lib: Path) -> tuple[int, int]:
         stages = {k: v["status"] for k, v in c["stages"].items()}
         done += sum(v == "done" for v in stages.values())
         if c["status"] == "ok":
-            assert stages == {"probe": "done", "analyze": "done", "embed": "done"}, c
+            assert stages == {s: "done" for s in ("probe", "analyze", "takes", "measure", "embed")}, c
             complete += 1
         if stages.get("analyze") == "done":
             assert c["shots"] == 3, c  # all of a clip's shots appear at once, never some of them
@@ -161,7 +161,7 @@ def test_readers_keep_answering_while_an_ingest_writes(card, tmp_path):
                 with contextlib.suppress(FileNotFoundError):
                     _, done = check_consistent(lib)
                     reads += 1
-                    seen_partial |= 0 < done < 5 * 3  # some of the work committed, not all
+                    seen_partial |= 0 < done < 5 * 5  # some of the work committed, not all (5 clips, 5 stages)
                 if client is None:  # the web UI on the same library, as `dailies serve` runs it
                     from fastapi.testclient import TestClient
 
@@ -210,7 +210,7 @@ def test_readers_keep_answering_while_an_ingest_writes(card, tmp_path):
         f"refused ingest(s) while the ingest ran; saw a partly ingested library: {seen_partial}"
     )
     assert reads >= 3 and pages >= 3 and web_searches >= 1 and searcher.count >= 1 and refused == 1 and seen_partial
-    assert check_consistent(lib) == (5, 5 * 3)
+    assert check_consistent(lib) == (5, 5 * 5)
 
 
 def test_second_ingest_is_refused_with_who_holds_the_lock(card, tmp_path):
