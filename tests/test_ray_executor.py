@@ -80,8 +80,16 @@ def dump(library) -> dict:
 
 
 def assert_same(a: dict, b: dict) -> None:
+    # ffmpeg conceals damaged frames differently from one decode to the next (frame threads), so the
+    # measurements of a clip whose analysis reported damaged frames are compared for presence only
+    damaged = {r["clip_id"] for r in a["stage_runs"] if r["stage"] == "analyze" and r["detail"]}
     for table in a:
-        if table == "vectors":
+        if table == "take_metrics":
+            assert [(r["clip_id"], r["key"]) for r in a[table]] == [(r["clip_id"], r["key"]) for r in b[table]]
+            assert [r for r in a[table] if r["clip_id"] not in damaged] == [
+                r for r in b[table] if r["clip_id"] not in damaged
+            ], table
+        elif table == "vectors":
             assert a[table].keys() == b[table].keys()
             for k in a[table]:
                 np.testing.assert_allclose(a[table][k], b[table][k], atol=1e-5)
