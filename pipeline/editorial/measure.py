@@ -147,7 +147,9 @@ def measure_clip(probe_json: dict, settings: TagSettings, progress: Callable[[in
     from pipeline.media.probe import MediaInfo
 
     info = MediaInfo.from_json(probe_json)
-    with contextlib.closing(stream_frames(info, settings.short_side, settings.short_side * 3)) as stream:
+    decoder = stream_frames(info, settings.short_side, settings.short_side * 3)
+    # closed on the way out, also when progress raises: its ffmpeg stops now, not when the traceback goes
+    with contextlib.closing(decoder) as stream:  # type: ignore[type-var]  # a generator: it has close()
 
         def frames():
             for f in stream:
