@@ -100,7 +100,7 @@ def test_image_search_finds_its_own_keyframe_first(library, capsys):
         " JOIN clips c ON c.id = s.clip_id ORDER BY k.id"
     ).fetchall()
     assert len(rows) >= 9
-    for thumb, shot_id, start, path in rows[::3]:
+    for thumb, _shot_id, start, path in rows[::3]:
         code, out, _ = run(
             capsys, "search", "--image", str(library / thumb), "--library", str(library), "--json", "--limit", "3"
         )

@@ -114,7 +114,8 @@ class OvernightQueries:
 
     def report_keyframes(self, clip_id: int) -> list[sqlite3.Row]:
         return self.conn.execute(
-            "SELECT k.frame, k.time, k.thumb, s.idx AS shot, s.start_tc FROM keyframes k JOIN shots s ON s.id = k.shot_id"
+            "SELECT k.frame, k.time, k.thumb, s.idx AS shot, s.start_tc"
+            " FROM keyframes k JOIN shots s ON s.id = k.shot_id"
             " WHERE s.clip_id = ? ORDER BY k.frame",
             (clip_id,),
         ).fetchall()

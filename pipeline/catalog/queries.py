@@ -39,8 +39,8 @@ class Queries:
 
     def set_clip_source(self, clip_id: int, size: int, mtime_ns: int, content_hash: str) -> None:
         self.conn.execute(
-            "UPDATE clips SET size = ?, mtime_ns = ?, content_hash = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-            " WHERE id = ?",
+            "UPDATE clips SET size = ?, mtime_ns = ?, content_hash = ?,"
+            " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
             (size, mtime_ns, content_hash, clip_id),
         )
 
@@ -116,7 +116,8 @@ class Queries:
         self.conn.execute("DELETE FROM gradual WHERE clip_id = ?", (clip_id,))
         for s in shots:
             cur = self.conn.execute(
-                "INSERT INTO shots(clip_id, idx, start_frame, end_frame, start_time, end_time, start_tc, end_tc, confidence)"
+                "INSERT INTO shots(clip_id, idx, start_frame, end_frame, start_time, end_time, start_tc, end_tc,"
+                " confidence)"
                 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     clip_id,
@@ -155,7 +156,8 @@ class Queries:
     def keyframes_missing_vectors(self, clip_id: int, model_id: str) -> list[sqlite3.Row]:
         return self.conn.execute(
             "SELECT k.id, k.thumb FROM keyframes k JOIN shots s ON s.id = k.shot_id"
-            " WHERE s.clip_id = ? AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.keyframe_id = k.id AND v.model_id = ?)"
+            " WHERE s.clip_id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.keyframe_id = k.id AND v.model_id = ?)"
             " ORDER BY k.id",
             (clip_id, model_id),
         ).fetchall()
@@ -174,7 +176,7 @@ class Queries:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.conn.executemany(
             "INSERT OR REPLACE INTO vectors(keyframe_id, model_id, vector) VALUES(?, ?, ?)",
-            [(int(i), model_id, v.tobytes()) for i, v in zip(ids, vectors)],
+            [(int(i), model_id, v.tobytes()) for i, v in zip(ids, vectors, strict=True)],
         )
 
     def vector_ids(self, model_id: str) -> np.ndarray:
@@ -202,7 +204,8 @@ class Queries:
             chunks = [ids[i : i + 900] for i in range(0, len(ids), 900)]
             rows_iter = (
                 self.conn.execute(
-                    f"SELECT keyframe_id, vector FROM vectors WHERE model_id = ? AND keyframe_id IN ({','.join('?' * len(c))})",
+                    "SELECT keyframe_id, vector FROM vectors"
+                    f" WHERE model_id = ? AND keyframe_id IN ({','.join('?' * len(c))})",
                     (model_id, *map(int, c)),
                 ).fetchall()
                 for c in chunks

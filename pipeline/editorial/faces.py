@@ -85,7 +85,7 @@ def _passing_windows(
     integral images are concatenated, so each weak classifier is one vectorised step for every scale."""
     sums, sqs, base, stride, which = [], [], [], [], []
     offset = 0
-    for i, (grey, step) in enumerate(zip(scaled, steps)):
+    for i, (grey, step) in enumerate(zip(scaled, steps, strict=True)):
         h, w = grey.shape
         s, sq = cv2.integral2(grey, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
         ys, xs = np.mgrid[0 : h - c.height : step, 0 : w - c.width : step]
@@ -176,5 +176,5 @@ def detect_faces(
         return []
     which, xs, ys = _passing_windows(scaled, c, [1 if f > 2 else 2 for f in factors])
     f = np.array(factors)[which]
-    rects = [(x * k, y * k, c.width * k, c.height * k) for x, y, k in zip(xs, ys, f)]
+    rects = [(x * k, y * k, c.width * k, c.height * k) for x, y, k in zip(xs, ys, f, strict=True)]
     return group_rectangles(rects, min_neighbors)

@@ -96,7 +96,9 @@ class Frame:
             # exact blocks that never straddle the U/V seam: one resize gives U then V, in I420 order
             cv2.resize(chroma, (sw // 2, sh), dst=small[sh:].reshape(sh, sw // 2), interpolation=cv2.INTER_AREA)
         else:
-            for plane, out in zip(chroma.reshape(2, h // 2, w // 2), small[sh:].reshape(2, sh // 2, sw // 2)):
+            for plane, out in zip(
+                chroma.reshape(2, h // 2, w // 2), small[sh:].reshape(2, sh // 2, sw // 2), strict=True
+            ):
                 cv2.resize(plane, (sw // 2, sh // 2), dst=out, interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(small, cv2.COLOR_YUV2BGR_I420)
 
