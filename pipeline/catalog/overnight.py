@@ -84,6 +84,7 @@ class OvernightQueries:
         cur = self.conn.execute(
             "INSERT INTO batch_runs(argv_json, log_path) VALUES(?, ?)", (json.dumps(argv), log_path)
         )
+        assert cur.lastrowid is not None  # set by the INSERT
         return cur.lastrowid
 
     def finish_batch(self, run_id: int, status: str, summary: dict) -> None:

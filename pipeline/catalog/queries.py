@@ -35,7 +35,9 @@ class Queries:
 
     def upsert_clip(self, path: str) -> sqlite3.Row:
         self.conn.execute("INSERT INTO clips(path) VALUES(?) ON CONFLICT(path) DO NOTHING", (path,))
-        return self.clip_by_path(path)
+        row = self.clip_by_path(path)
+        assert row is not None  # inserted just above, or there already
+        return row
 
     def set_clip_source(self, clip_id: int, size: int, mtime_ns: int, content_hash: str) -> None:
         self.conn.execute(
