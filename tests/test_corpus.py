@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import cli
+from conftest import cli, expect_log_error
 from corpus import lavfi_clip, make_corpus
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,10 +31,18 @@ def corpus_run(tmp_path_factory):
     cwd = os.getcwd()
     os.chdir(root)  # where a shell would have run `$(touch PWNED)`
     try:
-        code, out, err = cli("ingest", str(corpus.root), "--library", str(root / "lib"), "--no-embed", "--json")
+        with expect_log_error(*failures_logged(corpus)):
+            code, out, err = cli("ingest", str(corpus.root), "--library", str(root / "lib"), "--no-embed", "--json")
     finally:
         os.chdir(cwd)
     return corpus, root, code, json.loads(out), err
+
+
+def failures_logged(corpus) -> list[str]:
+    """What an ingest of the corpus logs at ERROR: each failed file, and the card's MHL (it holds symlinks)."""
+    return [rf"{re.escape(c.file)}: failed" for c in corpus.cases if c.status == "failed"] + [
+        r"card: failed MHL not written"
+    ]
 
 
 def test_every_case_gets_its_outcome_and_message(corpus_run):
@@ -155,7 +163,8 @@ def test_odd_but_valid_pictures_are_read_right(corpus_run):
 
 def test_a_second_run_does_no_work_and_says_the_same(corpus_run):
     corpus, root, _, first, _ = corpus_run
-    code, out, _ = cli("ingest", str(corpus.root), "--library", str(root / "lib"), "--no-embed", "--json")
+    with expect_log_error(*failures_logged(corpus)):
+        code, out, _ = cli("ingest", str(corpus.root), "--library", str(root / "lib"), "--no-embed", "--json")
     again = json.loads(out)
     assert code == 1
     ok = [f for f in again["files"] if f["status"] == "ok"]
@@ -214,7 +223,8 @@ def test_unreadable_file_is_named_and_the_rest_ingested():
             )
             code, out, err = proc.returncode, proc.stdout, proc.stderr
         else:
-            code, out, err = cli(*argv)
+            with expect_log_error(r"A001C002\.mov: failed"):
+                code, out, err = cli(*argv)
         assert code == 1, err
         files = {Path(f["path"]).name: f for f in json.loads(out)["files"]}
         assert files["A001C001.mov"]["status"] == "ok"
@@ -227,6 +237,7 @@ def test_unreadable_file_is_named_and_the_rest_ingested():
         shutil.rmtree(base, ignore_errors=True)
 
 
+@pytest.mark.expect_log_error(r"A001C002\.mov: failed .*still being written")
 def test_file_still_being_copied_is_not_taken_as_complete(tmp_path):
     """A writer appends to a clip while ingest reads it: that clip fails with `still being written`, the
     other is ingested; once the copy is finished the next run ingests it in full."""

@@ -123,6 +123,7 @@ def test_text_search_says_it_is_not_semantic(library, capsys):
     assert data["semantic"] is False
 
 
+@pytest.mark.expect_log_error(r"notes\.mov: failed", r"EMPTY\.mov: failed", r"card: failed MHL not written")
 def test_bad_files_get_one_line_errors_and_the_rest_is_ingested(footage, tmp_path, capsys):
     card = tmp_path / "card"
     card.mkdir()
@@ -143,6 +144,7 @@ def test_bad_files_get_one_line_errors_and_the_rest_is_ingested(footage, tmp_pat
     assert any("readme.txt" in line and line.startswith("note:") for line in err.splitlines())
 
 
+@pytest.mark.expect_log_error(r"embedding unavailable: model weights for vit-b-32 .* are not on this machine")
 def test_offline_default_model_fails_fast_and_leaves_embedding_pending(footage, tmp_path, capsys):
     lib = tmp_path / "lib"
     t0 = time.monotonic()
@@ -162,6 +164,7 @@ def test_offline_default_model_fails_fast_and_leaves_embedding_pending(footage, 
     assert code == 1 and "no embeddings yet" in err
 
 
+@pytest.mark.expect_log_error(r"embedding unavailable: no weights file .* in model folder")
 def test_pending_embedding_is_filled_in_when_weights_arrive(footage, tmp_path, capsys):
     import shutil
 

@@ -14,6 +14,8 @@ import ray  # the `test` extra installs it: this test must not skip
 
 from pipeline.cli import main
 
+pytestmark = pytest.mark.slow  # starts a Ray instance and its workers: about a minute
+
 VOLATILE = {"added_at", "updated_at", "finished_at", "checked_at", "seconds", "at", "started_at"}
 TABLES = [
     "clips",
