@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
@@ -15,6 +16,9 @@ from PIL import Image
 from models.base import Embedder
 from models.errors import ModelError, WeightsUnavailable
 from models.presets import ModelPreset, dir_weights
+
+if TYPE_CHECKING:
+    import torch  # imported where used, so that importing this module loads no torch
 
 log = logging.getLogger("dailies.models")
 HUB_HOST = ("huggingface.co", 443)
@@ -73,14 +77,15 @@ def cached_weights(preset: ModelPreset) -> str | None:
 
 def availability(preset: ModelPreset, allow_download: bool = False) -> tuple[bool, str]:
     """(usable now, why) without loading anything or reaching the network."""
-    if preset.local_dir:
-        if not (preset.local_dir_path / "open_clip_config.json").is_file():
-            return False, f"{preset.local_dir_path}/open_clip_config.json is missing"
+    local = preset.local_dir_path
+    if local is not None:
+        if not (local / "open_clip_config.json").is_file():
+            return False, f"{local}/open_clip_config.json is missing"
         if not preset.semantic:
             return True, "random-init (not semantic)"
         if cached_weights(preset):
-            return True, f"weights in {preset.local_dir_path}"
-        return False, f"no weights file (.bin/.pt/.safetensors) in {preset.local_dir_path}"
+            return True, f"weights in {local}"
+        return False, f"no weights file (.bin/.pt/.safetensors) in {local}"
     if preset.checkpoint:
         if cached_weights(preset):
             return True, f"local file {preset.checkpoint_path}"
@@ -160,17 +165,18 @@ class OpenClipEmbedder(Embedder):
         self.requested_precision = precision
         self.threads = threads
         self.stage_workers = stage_workers
-        self._model = None
+        self._model: Any = None  # the open_clip model (untyped), set by load()
         self._lock = threading.Lock()
         self.dim = self._config_dim()
 
     def _config_dim(self) -> int:
         import open_clip
 
-        if self.preset.local_dir:
+        local = self.preset.local_dir_path
+        if local is not None:
             import json
 
-            cfg = json.loads((self.preset.local_dir_path / "open_clip_config.json").read_text())
+            cfg = json.loads((local / "open_clip_config.json").read_text())
             return int(cfg["model_cfg"]["embed_dim"])
         cfg = open_clip.get_model_config(self.preset.architecture)
         if cfg is None:
@@ -260,7 +266,7 @@ class OpenClipEmbedder(Embedder):
         staged = ordered_map(lambda b: stage_batch(b, pin), (b for b in batches if len(b)), workers, workers + 1)
         yield from run_batches(staged, self.encode_staged, self.device)
 
-    def encode_staged(self, groups: list) -> torch.Tensor:  # noqa: F821
+    def encode_staged(self, groups: list) -> torch.Tensor:
         """Device-side work: uint8 frame groups (one tensor per size) -> normalised features."""
         import torch
 
@@ -268,7 +274,7 @@ class OpenClipEmbedder(Embedder):
         feats = self._model.encode_image(x).float()  # normalised in fp32: fp16 norms are off by ~1e-3
         return torch.nn.functional.normalize(feats, dim=-1)
 
-    def encode_preprocessed(self, x) -> torch.Tensor:  # noqa: F821
+    def encode_preprocessed(self, x) -> torch.Tensor:
         """The bare model on an already preprocessed batch (what bench_embed calls the raw rate)."""
         import torch
 

@@ -10,6 +10,7 @@ torchvision's. tests/test_gpu_embed.py checks the result against open_clip's own
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from models.errors import ModelError
 
@@ -26,7 +27,7 @@ class PreprocessSpec:
     def from_open_clip(cls, model) -> PreprocessSpec:
         """Read the model's own preprocess config (open_clip >= 2.23 keeps it on model.visual)."""
         cfg = dict(getattr(model.visual, "preprocess_cfg", {}) or {})
-        size = cfg.get("size") or getattr(model.visual, "image_size", 224)
+        size: Any = cfg.get("size") or getattr(model.visual, "image_size", 224)  # an int or (h, w)
         size = (size, size) if isinstance(size, int) else tuple(size)[-2:]
         from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
@@ -80,13 +81,16 @@ class TensorPreprocess:
             raise ValueError(f"expected RGB frames (N, H, W, 3), got shape {tuple(frames.shape)}")
         x = frames.permute(0, 3, 1, 2)  # NCHW view of NHWC memory (channels-last)
         rh, rw = self.spec.resized_size(h, w)
-        resize = dict(size=(rh, rw), mode=self.spec.interpolation, antialias=True, align_corners=False)
+
+        def resize(t):
+            return F.interpolate(t, size=(rh, rw), mode=self.spec.interpolation, antialias=True, align_corners=False)
+
         if (rh, rw) == (h, w):
             x = x.float()
         elif self.uint8_resize:
-            x = F.interpolate(x, **resize).float()
+            x = resize(x).float()
         else:
-            x = F.interpolate(x.float(), **resize).round_().clamp_(0.0, 255.0)  # PIL resizes to uint8
+            x = resize(x.float()).round_().clamp_(0.0, 255.0)  # PIL resizes to uint8
         th, tw = self.spec.size
         top, left = int(round((rh - th) / 2.0)), int(round((rw - tw) / 2.0))
         x = x[:, :, top : top + th, left : left + tw]

@@ -45,10 +45,11 @@ class ModelPreset:
     @property
     def identity(self) -> str:
         """What makes two vectors comparable: architecture + weights (+ seed for random init)."""
-        if self.local_dir:
-            cfg = self.local_dir_path / "open_clip_config.json"
+        local = self.local_dir_path
+        if local is not None:
+            cfg = local / "open_clip_config.json"
             digest = hashlib.sha256(cfg.read_bytes()).hexdigest()[:12] if cfg.exists() else "missing"
-            files = dir_weights(self.local_dir_path)
+            files = dir_weights(local)
             weights = f"weights-{files[0].name}-{files[0].stat().st_size}" if files else f"random-init-seed{self.seed}"
             return f"open_clip:local-dir:{self.name}:{digest}:{weights}"
         if self.checkpoint:

@@ -72,7 +72,8 @@ class VectorIndex:
     def remove(self, ids: np.ndarray) -> int:
         if len(ids) == 0:
             return 0
-        return int(self.index.remove_ids(np.asarray(ids, np.int64)))
+        # faiss's stub names only IDSelector; its Python wrapper (replacement_remove_ids) also takes an id array
+        return int(self.index.remove_ids(np.asarray(ids, np.int64)))  # type: ignore[arg-type]
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = max(1, min(k, self.ntotal))

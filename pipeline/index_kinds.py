@@ -114,6 +114,7 @@ def stored_ids(index: faiss.Index) -> np.ndarray:
         return np.sort(faiss.vector_to_array(index.id_map).astype(np.int64))
     ivf = faiss.extract_index_ivf(index)
     lists = ivf.invlists
+    assert lists is not None  # an IVF index always holds its inverted lists
     parts = [
         faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy() for i in range(ivf.nlist) if lists.list_size(i)
     ]
@@ -133,4 +134,6 @@ def search_params(spec: IndexSpec, settings: IndexSettings):
     if spec.kind != "ivf":
         return None
     nprobe = settings.nprobe or max(16, spec.nlist // 16)
-    return faiss.SearchParametersIVF(nprobe=min(nprobe, spec.nlist))
+    params = faiss.SearchParametersIVF()
+    params.nprobe = min(nprobe, spec.nlist)
+    return params

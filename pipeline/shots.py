@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import collections
 import heapq
+import itertools
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -273,7 +274,7 @@ def build_shots(
     frame_dur = 1.0 / float(fps)
     bounds = [0] + [c for c in sorted(set(cuts)) if 0 < c < n] + [n]
     shots = []
-    for i, (a, b) in enumerate(zip(bounds, bounds[1:])):
+    for i, (a, b) in enumerate(itertools.pairwise(bounds)):
         end_time = float(times[b]) if b < n else float(times[n - 1]) + frame_dur
         shots.append(
             Shot(

@@ -140,7 +140,7 @@ def main(argv=None) -> int:
     out["raw_images_per_s"] = round(raw, 1)
     out["stage_frames_per_s"] = round(stage, 1)
     out["stage_vs_raw"] = round(stage / raw, 3)
-    out["per_round"] = [{"raw": round(r, 1), "stage": round(st, 1)} for r, st in zip(raws, stages)]
+    out["per_round"] = [{"raw": round(r, 1), "stage": round(st, 1)} for r, st in zip(raws, stages, strict=True)]
 
     if not args.no_jpeg:
         from PIL import Image

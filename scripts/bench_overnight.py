@@ -72,7 +72,7 @@ def one_pass(infos, presets, settings, out: Path) -> float:
     t0 = time.perf_counter()
     for info in infos:
         temps = [out / f"{Path(info.path).stem}.{p.name}.one.{p.extension}" for p in presets]
-        extra = [a for p, t in zip(presets, temps) for a in transcode.output_args(p, info, t, "A001")]
+        extra = [a for p, t in zip(presets, temps, strict=True) for a in transcode.output_args(p, info, t, "A001")]
         analyze_file(info, settings, extra_outputs=extra)
     return time.perf_counter() - t0
 

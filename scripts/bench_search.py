@@ -205,19 +205,23 @@ def main(argv=None) -> int:
         print(json.dumps(out, indent=2))
     else:
         print(
-            f"{args.n} x {args.dim} synthetic CLIP-like vectors, {args.queries} text-like queries, {os.cpu_count()} cores"
+            f"{args.n} x {args.dim} synthetic CLIP-like vectors, {args.queries} text-like queries,"
+            f" {os.cpu_count()} cores"
         )
         print(
             f"index: {out['index']['kind']}: build {out['index']['build_s']} s (train {out['index']['train_s']} s), "
-            f"{out['index']['memory_mb']} MB; add 1%: {out['index']['add_1pct_s']} s, remove 1%: {out['index']['remove_1pct_s']} s"
+            f"{out['index']['memory_mb']} MB; add 1%: {out['index']['add_1pct_s']} s,"
+            f" remove 1%: {out['index']['remove_1pct_s']} s"
         )
         s = out["search"]
         print(
-            f"search: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, recall@{args.k} {s['recall_at_10']} (nprobe {s['nprobe']})"
+            f"search: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, recall@{args.k} {s['recall_at_10']}"
+            f" (nprobe {s['nprobe']})"
         )
         for s in out["search_nprobe_sweep"]:
             print(
-                f"  nprobe {s['nprobe']}: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, recall@{args.k} {s['recall_at_10']}"
+                f"  nprobe {s['nprobe']}: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms,"
+                f" recall@{args.k} {s['recall_at_10']}"
             )
         e = out["exact"]
         print(f"exact: p50 {e['p50_ms']} ms, p95 {e['p95_ms']} ms, {e['memory_mb']} MB")

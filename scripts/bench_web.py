@@ -185,7 +185,7 @@ def measure(lib: Path, requests: int) -> tuple[dict[str, list[float]], float, in
                     break
                 except httpx.TransportError:
                     if server.poll() is not None or time.monotonic() > deadline:
-                        raise SystemExit(f"server did not start: {server.stderr.read().decode()[-2000:]}")
+                        raise SystemExit(f"server did not start: {server.stderr.read().decode()[-2000:]}") from None
                     time.sleep(0.2)
             t0 = time.monotonic()
             assert client.get("/api/search", params={"q": "warm up"}).status_code == 200
@@ -262,7 +262,8 @@ def main() -> int:
     for name, ep, p50, p95, mean in rows:
         print(f"| {name} | {ep} | {p50:.1f} | {p95:.1f} | {mean:.1f} |")
     print(
-        f"\ngoal p95 < 200 ms for the search page and API: {'met' if worst < 200 else 'NOT met'} (worst p95 {worst:.1f} ms)"
+        f"\ngoal p95 < 200 ms for the search page and API: {'met' if worst < 200 else 'NOT met'}"
+        f" (worst p95 {worst:.1f} ms)"
     )
     return 0
 

@@ -113,7 +113,7 @@ def main() -> int:
         variants = [("clean", "", None, SECONDS)] + DEGRADATIONS
         takes = list(range(1, len(variants) + 1))
         rng.shuffle(takes)  # the clean take's number says nothing
-        for (kind, strength, vf, secs), tk in zip(variants, takes):
+        for (kind, strength, vf, secs), tk in zip(variants, takes, strict=True):
             name = f"Sc{si}-Tk{tk}"
             out = card / f"{name}.mp4"
             if not out.exists():

@@ -249,8 +249,10 @@ def main() -> int:
     for s in systems:
         t = totals[s]
         print(
-            f"TOTAL {s:13s} P {t['precision']:.3f} R {t['recall']:.3f} F1 {t['f1']:.3f}  (tp {t['tp']} fp {t['fp']} fn {t['fn']})"
-            f"  gradual recall {t['gradual_recall']:.2f} ({t['gradual_found']}/{t['gradual_total']}, as cut {t['gradual_as_cut']},"
+            f"TOTAL {s:13s} P {t['precision']:.3f} R {t['recall']:.3f} F1 {t['f1']:.3f}"
+            f"  (tp {t['tp']} fp {t['fp']} fn {t['fn']})"
+            f"  gradual recall {t['gradual_recall']:.2f} ({t['gradual_found']}/{t['gradual_total']},"
+            f" as cut {t['gradual_as_cut']},"
             f" false ranges {t['gradual_false']})  trap hits {len(t['traps'])}  {t['seconds']}s"
         )
         for x in t["traps"]:
@@ -259,10 +261,12 @@ def main() -> int:
         print("\nheld-out xfade transitions between real clips (dailies):")
         for r in extra["rows"]:
             print(
-                f"  {r['clip'][:75]:75s} gradual {r['gradual']} found {r['grad_found']}/1  cuts {r['cuts']} (fp {r['fp']})"
+                f"  {r['clip'][:75]:75s} gradual {r['gradual']} found {r['grad_found']}/1"
+                f"  cuts {r['cuts']} (fp {r['fp']})"
             )
         print(
-            f"  gradual recall {extra['gradual_recall']:.2f}, false cuts {extra['false_cuts']}, missed cuts {extra['missed_cuts']}"
+            f"  gradual recall {extra['gradual_recall']:.2f}, false cuts {extra['false_cuts']},"
+            f" missed cuts {extra['missed_cuts']}"
         )
     print("goals met (dailies): " + "; ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in met.items()))
     return 0

@@ -192,7 +192,7 @@ def check_after_kill(lib: Path, ref: dict, embed: bool, presets: list[str] = ())
         return []
     st = read_state(lib)
     bad = []
-    for cid, preset, rel, size in st["proxies"]:  # a proxy the catalog lists is whole, under its final name
+    for _cid, _preset, rel, size in st["proxies"]:  # a proxy the catalog lists is whole, under its final name
         f = lib / rel
         if not f.is_file() or f.stat().st_size != size:
             bad.append(f"proxy {rel} listed but {'missing' if not f.is_file() else 'not the size recorded'}")
@@ -385,7 +385,8 @@ def format_row(r: dict) -> str:
     return (
         f"{r['run']:>3} {kills:<20} {r['done_at_last_kill']:>11} {r['final_exit']:>4} {r.get('shots', '-'):>5} "
         f"{r.get('keyframes', '-'):>4} {r.get('vectors', '-'):>4} {r.get('index', '-'):>5} "
-        f"{r.get('proxies', '-'):>4} {r.get('tmp_left', '-'):>3}  {'ok' if r['ok'] else 'FAIL: ' + '; '.join(r['problems'])}"
+        f"{r.get('proxies', '-'):>4} {r.get('tmp_left', '-'):>3}  "
+        + ("ok" if r["ok"] else "FAIL: " + "; ".join(r["problems"]))
     )
 
 

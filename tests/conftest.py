@@ -1,6 +1,9 @@
 import contextlib
 import io
+import logging
 import os
+import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,79 @@ def _offline(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("HF_HOME", str(tmp_path_factory.getbasetemp() / "hf-home"))
     monkeypatch.delenv("DAILIES_ALLOW_DOWNLOAD", raising=False)
     monkeypatch.delenv("DAILIES_LIBRARY", raising=False)
+
+
+class _ErrorRecords:
+    """Every record at ERROR or above that any logger hands to its handlers, from any thread."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.records: list[logging.LogRecord] = []
+
+    def add(self, record: logging.LogRecord) -> None:
+        with self.lock:
+            self.records.append(record)
+
+    def take(self, since: int = 0, pattern: str | None = None) -> list[logging.LogRecord]:
+        """Remove and return the records from index `since` on (only those matching `pattern`, if given)."""
+        with self.lock:
+            head, tail = self.records[:since], self.records[since:]
+            taken = [r for r in tail if pattern is None or re.search(pattern, _line(r))]
+            self.records = head + [r for r in tail if r not in taken]
+            return taken
+
+
+def _line(record: logging.LogRecord) -> str:
+    return f"{record.levelname} {record.name}: {record.getMessage()}"
+
+
+_ERRORS = _ErrorRecords()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _collect_error_logs():
+    """Records reach _ERRORS through Logger.callHandlers, which every logger calls for a record that passed its
+    level and filters, whatever its handlers and `propagate` (the ingest's run log turns propagation off)."""
+    real = logging.Logger.callHandlers
+
+    def call_handlers(self, record):
+        if record.levelno >= logging.ERROR:
+            _ERRORS.add(record)
+        return real(self, record)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(logging.Logger, "callHandlers", call_handlers)
+    yield
+    mp.undo()
+    left = _ERRORS.take()
+    assert not left, "ERROR records logged after the last test: " + "; ".join(_line(r) for r in left)
+
+
+@contextlib.contextmanager
+def expect_log_error(*patterns: str):
+    """For a fixture or part of a test: the block must log, for each pattern, an ERROR record it matches
+    (re.search on "LEVEL logger: message"); the records matched are then no failure."""
+    with _ERRORS.lock:
+        start = len(_ERRORS.records)
+    yield
+    unmatched = [p for p in patterns if not _ERRORS.take(start, p)]
+    if unmatched:
+        raise AssertionError(f"expected ERROR log records matching {unmatched}; none was logged")
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_error_logs(request, _collect_error_logs):
+    """Fails the test when anything logs at ERROR or above during it (or during the setup of the fixtures it
+    is the first to use), unless the test declares it: `@pytest.mark.expect_log_error("regex", ...)`, each
+    pattern matched with re.search against "LEVEL logger: message" and each required to match a record."""
+    yield
+    patterns = [p for m in request.node.iter_markers("expect_log_error") for p in m.args]
+    unmatched = [p for p in patterns if not _ERRORS.take(0, p)]
+    unexpected = _ERRORS.take()
+    problems = [f"logged unexpectedly: {_line(r)}" for r in unexpected]
+    problems += [f"expect_log_error({p!r}) matched no ERROR record" for p in unmatched]
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
 
 
 def shared(rel: str) -> Path:
@@ -73,9 +149,9 @@ def web_library(footage, tmp_path_factory) -> Path:
     (card / "<img src=x onerror=alert(1)>.mov").write_text("not a video\n" * 10)
     lib = tmp_path_factory.mktemp("weblib")
     (lib / "dailies.toml").write_text("[keyframes]\nseconds_per_keyframe = 0.4\n")
-    assert (
-        main(["ingest", str(card), "--library", str(lib), "--model", "random-tiny", "--proxies", "h264", "--json"]) == 1
-    )
+    argv = ["ingest", str(card), "--library", str(lib), "--model", "random-tiny", "--proxies", "h264", "--json"]
+    with expect_log_error(r"<img src=x onerror=alert\(1\)>\.mov: failed", r"webcard\d*: failed MHL not written"):
+        assert main(argv) == 1
     return lib
 
 

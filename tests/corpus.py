@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import struct
 from dataclasses import dataclass, field
@@ -39,6 +40,10 @@ class Corpus:
 
     def by_file(self) -> dict[str, Case]:
         return {c.file: c for c in self.cases}
+
+    def failures_logged(self) -> list[str]:
+        """Regexes of the ERROR records an ingest of the corpus logs: one per failed file."""
+        return [rf"{re.escape(c.file)}: failed" for c in self.cases if c.status == "failed"]
 
 
 def ffmpeg(*args: str, out: Path) -> Path:

@@ -236,6 +236,7 @@ class _Page(HTMLParser):
             self.rows[self.row]["text"].append(data)
 
 
+@pytest.mark.expect_log_error(r"A004C003_220318_R4GH\.mov: failed")
 def test_report_lists_every_clip_and_every_failure(tmp_path, capsys):
     card = tmp_path / "A004"
     card.mkdir()
@@ -505,6 +506,7 @@ def test_first_ingest_encodes_proxies_in_the_analysis_decode_and_reports_progres
     assert "A008C001.mov" in bars and "analyze" in bars  # a file's own bar, with its phase
 
 
+@pytest.mark.expect_log_error(r"A009C001\.mov: failed .*proxy does not match its source")
 def test_a_proxy_that_fails_its_check_is_not_kept_the_clip_fails_with_the_reason_and_a_rerun_makes_it(
     tmp_path, monkeypatch
 ):

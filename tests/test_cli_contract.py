@@ -108,7 +108,7 @@ def test_keyframes_one_per_shot_more_for_long_shots(one_clip, tmp_path):
             assert (lib / thumb).read_bytes()[:3] == b"\xff\xd8\xff", thumb  # a JPEG
     # 0.8 s -> 1 keyframe; 10 s at one per 4 s -> 3, each in the middle of its third of the shot
     assert len(per_shot[0]) == 1 and len(per_shot[1]) == 3
-    assert all(abs(f - t) <= 2 for f, t in zip(per_shot[1], [61, 145, 228])), per_shot[1]
+    assert all(abs(f - t) <= 2 for f, t in zip(per_shot[1], [61, 145, 228], strict=True)), per_shot[1]
 
 
 def test_keyframe_count_is_capped_and_never_zero():

@@ -22,6 +22,7 @@ from pipeline.ingest.lock import ingest_lock
 from pipeline.media.synth import make_cuts_clip
 
 REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # real ingest processes racing readers and each other
 
 
 def ingest_process(card: Path, lib: Path, *extra: str) -> subprocess.Popen:

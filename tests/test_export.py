@@ -69,7 +69,7 @@ def test_export_reimports_frame_exact(fmt, rate, tc, tmp_path):
     assert [c.name for c in clips] == [i.name for i in its]
     midnight = "24:00:00;00" if ";" in tc else "24:00:00:00"
     day = int(round(otio.opentime.from_timecode(midnight, float(rate)).value))
-    for c, i in zip(clips, its):
+    for c, i in zip(clips, its, strict=True):
         r = c.source_range
         assert r.start_time.rate == pytest.approx(float(rate), rel=1e-6)
         # source timecode wraps at 24:00:00:00 (the camera's own TC does): compare within the day
@@ -142,7 +142,7 @@ def check_fcpx_times(xml: str, its, rate: Fraction) -> None:
     assert tc_formats == {"DF" if rate == Fraction(30000, 1001) else "NDF"}
     clips = root.findall(".//spine/clip")
     assert [c.get("name") for c in clips] == [i.name for i in its]
-    for c, i in zip(clips, its):
+    for c, i in zip(clips, its, strict=True):
         assert seconds(c.get("start")) * rate == i.start_frames + i.in_frame
         assert seconds(c.get("duration")) * rate == i.out_frame - i.in_frame
 
@@ -151,7 +151,7 @@ def test_ale_export_carries_take_fields_and_tags(tmp_path):
     text = export_bytes(items(Fraction(24), "01:00:00:00"), "ale").decode()
     header, data = text.split("\nColumn\n")[1].split("\nData\n")
     columns = header.strip().split("\t")
-    row = dict(zip(columns, data.splitlines()[0].split("\t")))
+    row = dict(zip(columns, data.splitlines()[0].split("\t"), strict=True))
     assert row["Tape"] == "A001" and row["Scene"] == "12A" and row["Take"] == "3" and row["Circled"] == "Y"
     assert row["Comments"] == "best performance" and row["Tags"] == "CU, night"
     assert row["Start"] == "01:00:00:10" and row["End"] == "01:00:02:02"

@@ -112,7 +112,7 @@ def test_ale_written_by_hand_reads_back(rate, rows):
     assert result.bad == []
     assert result.fps == pytest.approx(float(rate), abs=1e-3)
     assert len(result.rows) == len(rows)
-    for row, (name, start, dur, (n, setup), take, circled, notes) in zip(result.rows, rows):
+    for row, (name, start, _dur, (n, setup), take, circled, notes) in zip(result.rows, rows, strict=True):
         assert (row.name, row.tape, row.start) == (name, name[:4], frames_to_tc(start, rate, drop))
         f = row.fields
         assert f["scene"] == f"{n}{setup}" and f["take"] == str(take)
@@ -193,7 +193,7 @@ def test_edl_export_reads_back_frame_exact(rate, rows):
     tl = otio.adapters.read_from_string(text, adapter_name="cmx_3600", rate=float(rate))
     clips = list(tl.find_clips())
     assert [c.name for c in clips] == [i.name for i in its]
-    for c, i in zip(clips, its):
+    for c, i in zip(clips, its, strict=True):
         assert int(c.source_range.start_time.value) == i.start_frames + i.in_frame
         assert int(c.source_range.duration.value) == i.out_frame - i.in_frame
         assert c.metadata["cmx_3600"]["reel"] == i.reel
@@ -250,7 +250,7 @@ def test_an_nle_edl_imports_frame_exact(rate, events, tmp_path_factory):
     path.write_text(_nle_edl(rate, events))
     clips = list(read_back(path, rate=float(rate)).find_clips())
     assert [c.name for c in clips] == [name for name, *_ in events]
-    for c, (_, reel, start, dur) in zip(clips, events):
+    for c, (_, reel, start, dur) in zip(clips, events, strict=True):
         assert c.metadata["cmx_3600"]["reel"] == reel
         assert (int(c.source_range.start_time.value), int(c.source_range.duration.value)) == (start, dur)
 

@@ -31,7 +31,7 @@ def assert_same_as_exact(vi, ids, vectors, queries, k=10):
     got_scores, got_ids = vi.search(queries, k)
     want_ids, want_scores = exact(ids, vectors, queries, k)
     np.testing.assert_allclose(got_scores, want_scores, atol=1e-5)
-    for g, w, s in zip(got_ids, want_ids, want_scores):  # equal up to ties in score
+    for g, w, s in zip(got_ids, want_ids, want_scores, strict=True):  # equal up to ties in score
         assert set(g[s > s[-1] + 1e-5]) <= set(w) and set(w[s > s[-1] + 1e-5]) <= set(g)
 
 
@@ -71,7 +71,7 @@ def test_ivf_incremental_add_remove_replace_equals_exact(encoding):
     live = {}
     for lo, hi in [(0, 500), (500, 900), (900, 1200)]:  # added in increments, never retrained
         vi.add(all_ids[lo:hi], all_vecs[lo:hi])
-        live.update(zip(all_ids[lo:hi].tolist(), all_vecs[lo:hi]))
+        live.update(zip(all_ids[lo:hi].tolist(), all_vecs[lo:hi], strict=True))
     gone = all_ids[100:400:3]
     assert vi.remove(gone) == len(gone)
     for i in gone.tolist():
@@ -82,7 +82,7 @@ def test_ivf_incremental_add_remove_replace_equals_exact(encoding):
     vi.add(fresh, all_vecs[1200:1250])
     for i in replaced.tolist():
         del live[i]
-    live.update(zip(fresh.tolist(), all_vecs[1200:1250]))
+    live.update(zip(fresh.tolist(), all_vecs[1200:1250], strict=True))
     ids = np.array(sorted(live), dtype=np.int64)
     np.testing.assert_array_equal(vi.ids(), ids)
     vecs = np.stack([live[i] for i in ids])
@@ -91,7 +91,7 @@ def test_ivf_incremental_add_remove_replace_equals_exact(encoding):
     else:
         got = vi.search(queries, 10)[1]
         want = exact(ids, vecs, queries, 10)[0]
-        recall = np.mean([len(set(g) & set(w)) / 10 for g, w in zip(got, want)])
+        recall = np.mean([len(set(g) & set(w)) / 10 for g, w in zip(got, want, strict=True)])
         assert recall >= 0.9
 
 
@@ -123,7 +123,7 @@ def _fill_catalog(catalog, clip_path, n_shots, per_shot, rng, model="m"):
 
 
 def _catalog_vectors(catalog, model="m"):
-    ids, vecs = zip(*catalog.iter_vectors(model, DIM))
+    ids, vecs = zip(*catalog.iter_vectors(model, DIM), strict=True)
     return np.concatenate(ids), np.concatenate(vecs)
 
 

@@ -1,3 +1,4 @@
+import itertools
 from fractions import Fraction
 
 import pytest
@@ -68,9 +69,9 @@ def test_vfr_frames_carry_their_own_timestamps():
     info = probe(shared("pyscenedetect/goldeneye-vfr-drop3.mp4"))
     times = [f.time for f in stream_frames(info)]
     assert len(times) == 160
-    steps = {round(b - a, 3) for a, b in zip(times, times[1:])}
+    steps = {round(b - a, 3) for a, b in itertools.pairwise(times)}
     assert len(steps) > 1  # not a constant frame duration
-    assert all(b > a for a, b in zip(times, times[1:]))
+    assert all(b > a for a, b in itertools.pairwise(times))
 
 
 def test_frames_are_display_shaped_and_counted(tmp_path):

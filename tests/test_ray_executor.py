@@ -11,8 +11,11 @@ import time
 import numpy as np
 import pytest
 import ray  # the `test` extra installs it: this test must not skip
+from conftest import expect_log_error
 
 from pipeline.cli import main
+
+pytestmark = pytest.mark.slow  # starts a Ray instance and its workers: about a minute
 
 VOLATILE = {"added_at", "updated_at", "finished_at", "checked_at", "seconds", "at", "started_at"}
 TABLES = [
@@ -112,6 +115,7 @@ def ingest(capsys, card, lib, *extra):
     return code, json.loads(out.out)
 
 
+@pytest.mark.expect_log_error(r"notes\.mov: failed")
 def test_ray_and_local_executors_write_the_same_catalog(local_ray, footage, tmp_path, capsys):
     card = tmp_path / "A001"
     card.mkdir()
@@ -224,8 +228,10 @@ def test_bad_footage_gets_the_same_outcome_and_message_on_ray(local_ray, tmp_pat
     from corpus import make_corpus
 
     corpus = make_corpus(tmp_path / "corpus")
-    code_local, local = ingest(capsys, corpus.root, tmp_path / "local", "--no-embed", "--no-mhl")
-    code_ray, remote = ingest(capsys, corpus.root, tmp_path / "ray", "--no-embed", "--no-mhl", "--executor", "ray")
+    with expect_log_error(*corpus.failures_logged()):  # each failed file is logged at ERROR, on either executor
+        code_local, local = ingest(capsys, corpus.root, tmp_path / "local", "--no-embed", "--no-mhl")
+    with expect_log_error(*corpus.failures_logged()):
+        code_ray, remote = ingest(capsys, corpus.root, tmp_path / "ray", "--no-embed", "--no-mhl", "--executor", "ray")
     assert code_local == code_ray == 1
     keys = ("path", "status", "message", "warnings", "shots", "mhl")
     assert [[f[k] for k in keys] for f in remote["files"]] == [[f[k] for k in keys] for f in local["files"]]
@@ -233,6 +239,7 @@ def test_bad_footage_gets_the_same_outcome_and_message_on_ray(local_ray, tmp_pat
     assert_same(dump(tmp_path / "local"), dump(tmp_path / "ray"))
 
 
+@pytest.mark.expect_log_error(r"embedding unavailable: model weights for vit-b-32 .* are not on this machine")
 def test_a_model_that_cannot_load_leaves_embedding_pending_on_ray_as_locally(local_ray, footage, tmp_path, capsys):
     """vit-b-32's weights are not on this machine (tests run offline): the actors fail to load it, and
     the batch finishes with "embedding pending" and the same message as the local executor."""

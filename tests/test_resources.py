@@ -19,6 +19,7 @@ from pipeline.media.ffmpeg import ffmpeg_bin
 from pipeline.media.synth import make_cuts_clip
 
 REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # full disks and a long generated clip
 
 
 @contextlib.contextmanager

@@ -1,3 +1,4 @@
+import itertools
 import json
 from fractions import Fraction
 
@@ -32,7 +33,7 @@ def test_generated_cuts_are_exact(tmp_path, capsys, rate, lengths):
     shots = data["shots"]
     assert [s["start_frame"] for s in shots] == [0] + cut_frames(lengths)
     assert shots[-1]["end_frame"] == sum(lengths) - 1
-    assert all(a["end_frame"] + 1 == b["start_frame"] for a, b in zip(shots, shots[1:]))
+    assert all(a["end_frame"] + 1 == b["start_frame"] for a, b in itertools.pairwise(shots))
 
 
 def test_shot_timecodes_follow_start_timecode(tmp_path, capsys):

@@ -52,6 +52,7 @@ def ingest(capsys, card, lib, *extra):
     return code, out.out, out.err
 
 
+@pytest.mark.expect_log_error(r"MHL MISMATCH .*A002C001_220315_R2CD\.mov", r"A002: mismatch 1 file\(s\) differ")
 def test_mhl_written_verified_by_ascmhl_then_a_changed_byte_is_caught(card, tmp_path, capsys):
     lib = tmp_path / "lib"
     code, out, err = ingest(capsys, card, lib)
@@ -90,6 +91,11 @@ def test_mhl_written_verified_by_ascmhl_then_a_changed_byte_is_caught(card, tmp_
     assert any(w.get("clip") == str(clip1) and "MISMATCH" in w["message"] for w in data["warnings"])
 
 
+@pytest.mark.expect_log_error(
+    r"MHL MISMATCH .*A002C002_220315_R2CD\.mov",
+    r"A002: mismatch 1 file\(s\) differ",
+    r"A002: 1 file\(s\) its MHL lists are missing: CLIP/A002C003",
+)
 def test_bit_rot_with_unchanged_mtime_needs_reverify_and_missing_files_are_loud(card, tmp_path, capsys):
     lib = tmp_path / "lib"
     assert ingest(capsys, card, lib, "--hash", "md5")[0] == 0

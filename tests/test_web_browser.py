@@ -27,9 +27,10 @@ ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+pytestmark = [
+    pytest.mark.slow,  # a real browser against a real server
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +138,8 @@ def test_search_open_play_from_in_point_and_keys(server, page, web_library):
     start, end, start_tc, fps = (
         sqlite3.connect(web_library / "catalog.sqlite")
         .execute(
-            "SELECT s.start_time, s.end_time, s.start_tc, c.fps FROM shots s JOIN clips c ON c.id = s.clip_id WHERE s.id = ?",
+            "SELECT s.start_time, s.end_time, s.start_tc, c.fps"
+            " FROM shots s JOIN clips c ON c.id = s.clip_id WHERE s.id = ?",
             (shot_id,),
         )
         .fetchone()
@@ -150,9 +152,11 @@ def test_search_open_play_from_in_point_and_keys(server, page, web_library):
     wait_js(page, f"Math.abs(document.getElementById('player').currentTime - {start}) < {frame}")
     try:  # the source timecode of the in-point (redrawn once the seek has settled)
         wait_js(page, f"document.getElementById('tc').textContent === {start_tc!r}", timeout=5)
-    except AssertionError:
+    except AssertionError as exc:
         state = video.evaluate("v => [v.paused, v.currentTime, v.seeking, v.readyState]")
-        raise AssertionError(f"TC {page.locator('#tc').inner_text()} != {start_tc} (video {state}, in-point {start})")
+        raise AssertionError(
+            f"TC {page.locator('#tc').inner_text()} != {start_tc} (video {state}, in-point {start})"
+        ) from exc
     shot(page, "shot")
 
     page.keyboard.press("l")  # play

@@ -37,8 +37,9 @@ class Catalog(Queries, OvernightQueries, WebQueries, WorkflowQueries):
         except BaseException as exc:
             if self.conn.in_transaction:
                 self.conn.rollback()
-            if isinstance(exc, sqlite3.OperationalError) and self._explain(exc):
-                raise self._explain(exc) from None
+            explained = self._explain(exc) if isinstance(exc, sqlite3.OperationalError) else None
+            if explained:
+                raise explained from None
             raise
 
     @contextlib.contextmanager

@@ -193,9 +193,14 @@ CREATE TABLE select_overrides (
     (
         6,
         "vector change counters (index sync fast path)",
+        # _migrate runs the statements split at ";\n": a trigger's inner ";" stays before "END;" on its line
         """
-CREATE TRIGGER vectors_changed_ins AFTER INSERT ON vectors BEGIN INSERT INTO meta(key, value) VALUES('vectors_changes:' || NEW.model_id, '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;
-CREATE TRIGGER vectors_changed_del AFTER DELETE ON vectors BEGIN INSERT INTO meta(key, value) VALUES('vectors_changes:' || OLD.model_id, '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;
+CREATE TRIGGER vectors_changed_ins AFTER INSERT ON vectors BEGIN
+    INSERT INTO meta(key, value) VALUES('vectors_changes:' || NEW.model_id, '1')
+    ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;
+CREATE TRIGGER vectors_changed_del AFTER DELETE ON vectors BEGIN
+    INSERT INTO meta(key, value) VALUES('vectors_changes:' || OLD.model_id, '1')
+    ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END;
 INSERT INTO meta(key, value) SELECT 'vectors_changes:' || model_id, '0' FROM vectors GROUP BY model_id;
 """,
     ),

@@ -84,6 +84,7 @@ class OvernightQueries:
         cur = self.conn.execute(
             "INSERT INTO batch_runs(argv_json, log_path) VALUES(?, ?)", (json.dumps(argv), log_path)
         )
+        assert cur.lastrowid is not None  # set by the INSERT
         return cur.lastrowid
 
     def finish_batch(self, run_id: int, status: str, summary: dict) -> None:
@@ -114,7 +115,8 @@ class OvernightQueries:
 
     def report_keyframes(self, clip_id: int) -> list[sqlite3.Row]:
         return self.conn.execute(
-            "SELECT k.frame, k.time, k.thumb, s.idx AS shot, s.start_tc FROM keyframes k JOIN shots s ON s.id = k.shot_id"
+            "SELECT k.frame, k.time, k.thumb, s.idx AS shot, s.start_tc"
+            " FROM keyframes k JOIN shots s ON s.id = k.shot_id"
             " WHERE s.clip_id = ? ORDER BY k.frame",
             (clip_id,),
         ).fetchall()

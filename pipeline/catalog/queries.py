@@ -35,12 +35,14 @@ class Queries:
 
     def upsert_clip(self, path: str) -> sqlite3.Row:
         self.conn.execute("INSERT INTO clips(path) VALUES(?) ON CONFLICT(path) DO NOTHING", (path,))
-        return self.clip_by_path(path)
+        row = self.clip_by_path(path)
+        assert row is not None  # inserted just above, or there already
+        return row
 
     def set_clip_source(self, clip_id: int, size: int, mtime_ns: int, content_hash: str) -> None:
         self.conn.execute(
-            "UPDATE clips SET size = ?, mtime_ns = ?, content_hash = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-            " WHERE id = ?",
+            "UPDATE clips SET size = ?, mtime_ns = ?, content_hash = ?,"
+            " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
             (size, mtime_ns, content_hash, clip_id),
         )
 
@@ -125,7 +127,8 @@ class Queries:
         self.conn.execute("DELETE FROM gradual WHERE clip_id = ?", (clip_id,))
         for s in shots:
             cur = self.conn.execute(
-                "INSERT INTO shots(clip_id, idx, start_frame, end_frame, start_time, end_time, start_tc, end_tc, confidence)"
+                "INSERT INTO shots(clip_id, idx, start_frame, end_frame, start_time, end_time, start_tc, end_tc,"
+                " confidence)"
                 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     clip_id,
@@ -164,7 +167,8 @@ class Queries:
     def keyframes_missing_vectors(self, clip_id: int, model_id: str) -> list[sqlite3.Row]:
         return self.conn.execute(
             "SELECT k.id, k.thumb FROM keyframes k JOIN shots s ON s.id = k.shot_id"
-            " WHERE s.clip_id = ? AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.keyframe_id = k.id AND v.model_id = ?)"
+            " WHERE s.clip_id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM vectors v WHERE v.keyframe_id = k.id AND v.model_id = ?)"
             " ORDER BY k.id",
             (clip_id, model_id),
         ).fetchall()
@@ -183,7 +187,7 @@ class Queries:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self.conn.executemany(
             "INSERT OR REPLACE INTO vectors(keyframe_id, model_id, vector) VALUES(?, ?, ?)",
-            [(int(i), model_id, v.tobytes()) for i, v in zip(ids, vectors)],
+            [(int(i), model_id, v.tobytes()) for i, v in zip(ids, vectors, strict=True)],
         )
 
     def vector_ids(self, model_id: str) -> np.ndarray:
@@ -211,7 +215,8 @@ class Queries:
             chunks = [ids[i : i + 900] for i in range(0, len(ids), 900)]
             rows_iter = (
                 self.conn.execute(
-                    f"SELECT keyframe_id, vector FROM vectors WHERE model_id = ? AND keyframe_id IN ({','.join('?' * len(c))})",
+                    "SELECT keyframe_id, vector FROM vectors"
+                    f" WHERE model_id = ? AND keyframe_id IN ({','.join('?' * len(c))})",
                     (model_id, *map(int, c)),
                 ).fetchall()
                 for c in chunks

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.cli.common import emit, library_of, model_note, settings_of
-from pipeline.errors import UsageError
+from pipeline.errors import CatalogError, UsageError
 
 
 def run(args) -> int:
@@ -16,7 +16,13 @@ def run(args) -> int:
         model_id = catalog.meta_get("model")
         if not model_id:
             raise UsageError("this library has no embeddings: nothing to index")
-        vi = rebuild(catalog, model_id, catalog.model(model_id)["dim"], settings.index)
+        model = catalog.model(model_id)
+        if model is None:
+            raise CatalogError(
+                f"{catalog.root}: the catalog names model {model_id} but holds no record of it; "
+                f"run `dailies ingest` on the cards again to embed them"
+            )
+        vi = rebuild(catalog, model_id, model["dim"], settings.index)
         vi.save(catalog.root)
         note = model_note(catalog, model_id)
     finally:

@@ -8,6 +8,7 @@ import logging
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from pipeline.cli.common import library_of, settings_of
 from pipeline.config import choices_of, env_allow_download
@@ -57,8 +58,8 @@ class CliObserver(Observer):
     def __init__(self, tty: bool, verbose: bool, quiet: bool):
         self.tty, self.verbose, self.quiet = tty, verbose, quiet
         self.lock = threading.Lock()
-        self.overall = None
-        self.bars: dict[str, object] = {}
+        self.overall: Any = None  # tqdm bars (tqdm ships no types)
+        self.bars: dict[str, Any] = {}
         self.free_positions: list[int] = []
 
     def start(self, total: int) -> None:

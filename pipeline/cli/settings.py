@@ -26,11 +26,12 @@ def run(args) -> int:
                 "valid": spec.valid(),
             }
         )
-    lines, section = [], None
+    lines: list[str] = []
+    heading = None  # the section whose lines follow
     for row in rows:
-        if row["key"].split(".")[0] != section:
-            section = row["key"].split(".")[0]
-            lines.append(f"[{section}]")
+        if row["key"].split(".")[0] != heading:
+            heading = row["key"].split(".")[0]
+            lines.append(f"[{heading}]")
         unit = f" {row['unit']}" if row["unit"] else ""
         changed = f"  (default {json.dumps(row['default'])})" if row["changed"] else ""  # TOML spelling
         lines.append(f"  {row['key'].split('.')[1]} = {json.dumps(row['value'])}{changed}")

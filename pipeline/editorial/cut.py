@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from pipeline.editorial.items import take_frames, take_rate
 from pipeline.editorial.takes import Take, list_takes
 from pipeline.errors import UsageError
 from pipeline.timecode import exact_rate, frames_to_tc, is_drop_frame_rate, tc_to_frames
@@ -136,22 +137,22 @@ def match_cut(catalog, path: str | Path, fps: str | None = None) -> tuple[Fracti
                 f"library (was this footage ingested?)"
             )
             continue
-        same_rate = [t for t in found if Fraction(t.fps) == rate]
+        same_rate = [t for t in found if take_rate(t) == rate]
         if not same_rate:
             ev.problem = (
-                f"{where}: {found[0].name} is {float(Fraction(found[0].fps)):.3f} fps, the EDL was read "
+                f"{where}: {found[0].name} is {float(take_rate(found[0])):.3f} fps, the EDL was read "
                 f"at {float(rate):.3f}: give the cut's rate with --fps"
             )
             continue
         spans = [(t, tc_to_frames(t.start_tc, rate) if t.start_tc else 0) for t in same_rate]  # (take, first frame)
         inside = [
-            (t, start - first) for t, first in spans if first <= start and start + length <= first + t.frame_count
+            (t, start - first) for t, first in spans if first <= start and start + length <= first + take_frames(t)
         ]
         if not inside:
             t, first = spans[0]
             ev.problem = (
                 f"{where}: the source timecode is outside {t.name} "
-                f"({frames_to_tc(first, rate, drop)}-{frames_to_tc(first + t.frame_count, rate, drop)}); "
+                f"({frames_to_tc(first, rate, drop)}-{frames_to_tc(first + take_frames(t), rate, drop)}); "
                 f"check the event's reel and source timecode"
             )
             continue

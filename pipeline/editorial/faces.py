@@ -56,26 +56,36 @@ def load_cascade(path: str) -> Cascade:
     root = ET.parse(path).getroot().find("cascade")
     if root is None or root.findtext("featureType", "").strip() != "HAAR":
         raise FaceDetectorUnavailable(f"{path}: not a HAAR cascade in OpenCV's current XML format")
+
+    def child(el: ET.Element, tag: str) -> ET.Element:
+        found = el.find(tag)
+        if found is None:
+            raise FaceDetectorUnavailable(f"{path}: <{el.tag}> has no <{tag}>; the cascade file is damaged")
+        return found
+
+    def text(el: ET.Element, tag: str) -> str:
+        return child(el, tag).text or ""
+
     stages = []
-    for st in root.find("stages"):
+    for st in child(root, "stages"):
         weak = []
-        for wc in st.find("weakClassifiers"):
-            nodes = wc.findtext("internalNodes").split()
-            leaves = [float(v) for v in wc.findtext("leafValues").split()]
+        for wc in child(st, "weakClassifiers"):
+            nodes = text(wc, "internalNodes").split()
+            leaves = [float(v) for v in text(wc, "leafValues").split()]
             if len(nodes) != 4 or len(leaves) != 2:
                 raise FaceDetectorUnavailable(f"{path}: only stump classifiers are supported")
             weak.append((int(nodes[2]), float(nodes[3]), leaves[0], leaves[1]))
-        stages.append((float(st.findtext("stageThreshold")), weak))
+        stages.append((float(text(st, "stageThreshold")), weak))
     features = []
-    for f in root.find("features"):
+    for f in child(root, "features"):
         if (f.findtext("tilted") or "0").strip() == "1":
             raise FaceDetectorUnavailable(f"{path}: tilted features are not supported")
         rects = []
-        for r in f.find("rects"):
-            x, y, w, h, wt = r.text.split()
+        for r in child(f, "rects"):
+            x, y, w, h, wt = (r.text or "").split()
             rects.append((int(x), int(y), int(w), int(h), float(wt)))
         features.append(rects)
-    return Cascade(int(root.findtext("width")), int(root.findtext("height")), stages, features)
+    return Cascade(int(text(root, "width")), int(text(root, "height")), stages, features)
 
 
 def _passing_windows(
@@ -83,20 +93,24 @@ def _passing_windows(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(scale index, x, y) of the windows that pass every stage, over all scaled images at once: the
     integral images are concatenated, so each weak classifier is one vectorised step for every scale."""
-    sums, sqs, base, stride, which = [], [], [], [], []
+    sums: list[np.ndarray] = []
+    sqs: list[np.ndarray] = []
+    bases: list[np.ndarray] = []  # per scale: where each window starts in the concatenated tables
+    strides: list[np.ndarray] = []
+    scale_of: list[np.ndarray] = []
     offset = 0
-    for i, (grey, step) in enumerate(zip(scaled, steps)):
+    for i, (grey, step) in enumerate(zip(scaled, steps, strict=True)):
         h, w = grey.shape
         s, sq = cv2.integral2(grey, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
         ys, xs = np.mgrid[0 : h - c.height : step, 0 : w - c.width : step]
-        base.append(offset + (ys * (w + 1) + xs).ravel())
-        stride.append(np.full(ys.size, w + 1))
-        which.append(np.full(ys.size, i))
+        bases.append(offset + (ys * (w + 1) + xs).ravel())
+        strides.append(np.full(ys.size, w + 1))
+        scale_of.append(np.full(ys.size, i))
         sums.append(s.ravel())
         sqs.append(sq.ravel())
         offset += s.size
     s, sq = np.concatenate(sums), np.concatenate(sqs)
-    base, stride, which = np.concatenate(base), np.concatenate(stride), np.concatenate(which)
+    base, stride, which = np.concatenate(bases), np.concatenate(strides), np.concatenate(scale_of)
 
     def box(table, x, y, bw, bh):
         a = base + y * stride + x
@@ -176,5 +190,5 @@ def detect_faces(
         return []
     which, xs, ys = _passing_windows(scaled, c, [1 if f > 2 else 2 for f in factors])
     f = np.array(factors)[which]
-    rects = [(x * k, y * k, c.width * k, c.height * k) for x, y, k in zip(xs, ys, f)]
+    rects = [(x * k, y * k, c.width * k, c.height * k) for x, y, k in zip(xs, ys, f, strict=True)]
     return group_rectangles(rects, min_neighbors)

@@ -6,7 +6,22 @@ from __future__ import annotations
 from fractions import Fraction
 
 from pipeline.editorial.takes import Take, list_takes
+from pipeline.errors import CatalogError
 from pipeline.export.timeline import ExportItem
+
+
+def take_rate(take: Take) -> Fraction:
+    """The take's frame rate; CatalogError when the catalog has none (the clip was never probed)."""
+    if not take.fps:
+        raise CatalogError(f"{take.path}: no frame rate in the catalog; run `dailies ingest` on its card again")
+    return Fraction(take.fps)
+
+
+def take_frames(take: Take) -> int:
+    """The take's frame count; CatalogError when the catalog has none (the clip was never probed)."""
+    if take.frame_count is None:
+        raise CatalogError(f"{take.path}: no frame count in the catalog; run `dailies ingest` on its card again")
+    return take.frame_count
 
 
 def _tags_by_clip(catalog) -> dict[int, list]:
@@ -30,7 +45,7 @@ def item_for(
     return ExportItem(
         take.name,
         take.path,
-        Fraction(take.fps),
+        take_rate(take),
         in_frame,
         out_frame,
         take.start_tc,
@@ -59,7 +74,7 @@ def items_from_selects(catalog, setups: dict, per_setup: int = 1) -> list[Export
                 item_for(
                     t,
                     0,
-                    t.frame_count,
+                    take_frames(t),
                     tags.get(t.clip_id),
                     {
                         "setup": name,
@@ -100,11 +115,11 @@ def items_from_tags(catalog, tag: str | None = None) -> list[ExportItem]:
         if t is None:
             continue
         if tag is None:
-            items.append(item_for(t, 0, t.frame_count, rows))
+            items.append(item_for(t, 0, take_frames(t), rows))
             continue
         chosen = [r for r in rows if r["tag"] == tag]
         if any(r["shot_id"] is None for r in chosen):
-            items.append(item_for(t, 0, t.frame_count, rows))
+            items.append(item_for(t, 0, take_frames(t), rows))
             continue
         shots = {s["id"]: s for s in catalog.shots(clip_id)}
         for r in sorted(chosen, key=lambda r: shots[r["shot_id"]]["start_frame"]):

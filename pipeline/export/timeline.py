@@ -147,7 +147,7 @@ def single_rate(items: list[ExportItem], fmt: str) -> Fraction:
     """The one rate of all items; formats with one rate per file refuse a mix, naming the clips."""
     from pipeline.errors import UsageError
 
-    rates = {}
+    rates: dict[Fraction, list[str]] = {}
     for it in items:
         rates.setdefault(it.rate, []).append(it.name)
     if len(rates) > 1:

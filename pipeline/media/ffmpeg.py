@@ -66,6 +66,7 @@ def run_with_progress(argv: list[str], path, on_frame: Callable[[int], None], *,
     full = [argv[0], "-progress", "pipe:1", "-nostats", *argv[1:]]
     with tempfile.TemporaryFile() as err:  # a file, not a pipe: ffmpeg never blocks on what nobody reads
         proc = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err)
+        assert proc.stdout is not None  # a pipe
         try:
             for line in proc.stdout:
                 if line.startswith(b"frame="):

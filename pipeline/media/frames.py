@@ -20,14 +20,13 @@ import collections
 import logging
 import re
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-try:
+if sys.platform != "win32":  # no fcntl on Windows
     import fcntl
-except ImportError:  # not on Windows
-    fcntl = None
 
 import cv2
 import numpy as np
@@ -64,9 +63,13 @@ class Frame:
             raise ValueError("Frame needs exactly one of image (BGR) or yuv (I420 with size)")
         self.index = index
         self.time = time
+        if not size:
+            if image is None:
+                raise ValueError("Frame from yuv needs its size (width, height)")
+            size = (image.shape[1], image.shape[0])
         self._bgr = image
         self._yuv = yuv
-        self._size = size if size else (image.shape[1], image.shape[0])
+        self._size = size
 
     @property
     def size(self) -> tuple[int, int]:
@@ -75,6 +78,7 @@ class Frame:
     @property
     def image(self) -> np.ndarray:
         if self._bgr is None:
+            assert self._yuv is not None  # the constructor takes one of the two
             self._bgr = cv2.cvtColor(self._yuv, cv2.COLOR_YUV2BGR_I420)
         return self._bgr
 
@@ -86,17 +90,20 @@ class Frame:
             return self.image
         w, h = self._size
         sw, sh = max(1, w // factor), max(1, h // factor)
-        if self._bgr is not None or sw % 2 or sh % 2:
+        yuv = self._yuv
+        if self._bgr is not None or yuv is None or sw % 2 or sh % 2:
             return cv2.resize(self.image, (sw, sh), interpolation=cv2.INTER_AREA)
         # A small I420 picture, converted with the same (BT.601, limited range) rule as `image`.
         small = np.empty((sh * 3 // 2, sw), np.uint8)
-        cv2.resize(self._yuv[:h], (sw, sh), dst=small[:sh], interpolation=cv2.INTER_AREA)
-        chroma = self._yuv[h:].reshape(h, w // 2)  # the U plane above the V plane, each (h/2, w/2)
+        cv2.resize(yuv[:h], (sw, sh), dst=small[:sh], interpolation=cv2.INTER_AREA)
+        chroma = yuv[h:].reshape(h, w // 2)  # the U plane above the V plane, each (h/2, w/2)
         if w == sw * factor and (h // 2) % factor == 0:
             # exact blocks that never straddle the U/V seam: one resize gives U then V, in I420 order
             cv2.resize(chroma, (sw // 2, sh), dst=small[sh:].reshape(sh, sw // 2), interpolation=cv2.INTER_AREA)
         else:
-            for plane, out in zip(chroma.reshape(2, h // 2, w // 2), small[sh:].reshape(2, sh // 2, sw // 2)):
+            for plane, out in zip(
+                chroma.reshape(2, h // 2, w // 2), small[sh:].reshape(2, sh // 2, sw // 2), strict=True
+            ):
                 cv2.resize(plane, (sw // 2, sh // 2), dst=out, interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(small, cv2.COLOR_YUV2BGR_I420)
 
@@ -181,7 +188,7 @@ class _StderrReader(threading.Thread):
         super().__init__(daemon=True)
         self.stream = stream
         self.times: dict[int, float] = {}
-        self.other = collections.deque(maxlen=20)
+        self.other: collections.deque[str] = collections.deque(maxlen=20)
         self.problems: list[str] = []  # first lines kept; `problem_count` counts them all
         self.problem_count = 0
         self.output_problems: list[str] = []  # an extra output (proxy) could not be written
@@ -233,7 +240,7 @@ def _widen_pipe(stream, frame_bytes: int) -> None:
     """Let the pipe hold a few frames (Linux: 64 KiB by default, less than one analysis frame), so ffmpeg
     writes each frame in one go instead of waiting for us to drain it piece by piece: about 5 % less wall
     time on a 1080p file (scripts/bench_shots.py). Elsewhere, or above the system's limit, the default stays."""
-    if fcntl is None:
+    if sys.platform == "win32":
         return
     want = min(1 << 20, max(1 << 16, 4 * frame_bytes))
     try:
@@ -261,6 +268,7 @@ def stream_frames(
     proc = subprocess.Popen(
         argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=nbytes * 4
     )
+    assert proc.stdout is not None and proc.stderr is not None  # both are pipes
     _widen_pipe(proc.stdout, nbytes)
     reader = _StderrReader(proc.stderr)
     reader.start()
