@@ -215,3 +215,28 @@ def test_the_selects_page_of_a_library_without_measurements_says_what_to_run(car
         assert r.status_code == 409 and "2 clip(s) lack the measure stage" in r.json()["error"]
         assert c.get("/selects").status_code == 409
         assert c.get("/export/selects.edl").status_code == 409
+
+
+def test_the_report_and_clips_name_each_clips_stages_in_the_order_of_STAGES(card, tmp_path, capsys):
+    """The morning report's stage column and `dailies clips` come from STAGES: the same stages, in its order,
+    a missing one flagged in both."""
+    from pipeline.ingest.stages import STAGES
+
+    lib = tmp_path / "lib"
+    assert _cli(capsys, "ingest", str(card), "--library", str(lib), "--no-embed", "--json")[0] == 0
+    _forget(lib, "measure", NAMES[1])
+    code, out, _ = _cli(capsys, "report", "--out", str(tmp_path / "rep"), "--library", str(lib), "--json")
+    assert code == 0
+    report = json.loads((tmp_path / "rep" / "report.json").read_text())
+    by_name = {Path(c["path"]).name: c["stages"] for c in report["clips"]}
+    names = [s.name for s in STAGES]
+    for stages in by_name.values():
+        assert list(stages) == sorted(stages, key=names.index)
+    assert by_name[NAMES[0]] == {"probe": "done", "analyze": "done", "takes": "done", "measure": "done"}
+    assert by_name[NAMES[1]] == {"probe": "done", "analyze": "done", "takes": "done", "measure": "missing"}
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "<th>stages</th>" in html and "<span class=fail>measure: missing</span>" in html
+    code, out, _ = _cli(capsys, "clips", "--library", str(lib), "--json")
+    clips = {Path(c["path"]).name: c for c in json.loads(out)["clips"]}
+    assert list(clips[NAMES[0]]["stages"]) == list(by_name[NAMES[0]])
+    assert clips[NAMES[1]]["missing_stages"] == ["measure"]

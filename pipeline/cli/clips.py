@@ -12,27 +12,6 @@ def _stage_summary(stages: dict, missing: list[str]) -> str:
     return " ".join([f"{name}:{run['status']}" for name, run in stages.items()] + [f"{m}:missing" for m in missing])
 
 
-def _missing(clip, runs: dict) -> list[str]:
-    """Stages an ingested clip lacks: a library ingested before the stage was part of `dailies ingest`."""
-    from pipeline.ingest.stages import every_clip
-
-    return [s for s in every_clip() if clip["status"] == "ok" and s not in runs]
-
-
-def _in_order(runs: dict) -> list:
-    """A clip's stage runs in the order the ingest runs the stages; a name no stage has (a library written
-    by a later version) goes last."""
-    from pipeline.ingest.stages import STAGES, order
-
-    def rank(name: str) -> tuple:
-        try:
-            return (order(name), name)
-        except KeyError:
-            return (len(STAGES), name)
-
-    return sorted(runs.items(), key=lambda kv: rank(kv[0]))
-
-
 def _warnings(runs: dict) -> list[str]:
     """Ingested, but something is wrong with the source (damaged frames, a damaged header)."""
     analyze = runs.get("analyze")
@@ -41,6 +20,7 @@ def _warnings(runs: dict) -> list[str]:
 
 def run(args) -> int:
     from pipeline.catalog import open_reader
+    from pipeline.ingest.stages import in_order, missing
     from pipeline.report.data import editorial
 
     catalog = open_reader(library_of(args))  # a reader: never migrates, never writes
@@ -62,10 +42,10 @@ def run(args) -> int:
                         "probe": json.loads(c["probe_json"]) if c["probe_json"] else None,
                         "shots": catalog.count_shots(c["id"]),
                         "warnings": _warnings(runs),
-                        "missing_stages": _missing(c, runs),
+                        "missing_stages": missing(c["status"], runs),
                         "stages": {
                             k: {"status": r["status"], "detail": r["detail"], "finished_at": r["finished_at"]}
-                            for k, r in _in_order(runs)
+                            for k, r in in_order(runs)
                         },
                         **editorial(catalog, c),
                     }

@@ -155,6 +155,31 @@ def every_clip() -> list[str]:
     return [s.name for s in STAGES if s.recorded and not s.per]
 
 
+def in_order(runs: dict) -> list[tuple[str, Any]]:
+    """A clip's stage runs ({name: row}) in the order of STAGES; a name no stage has (a library written by a
+    later version) goes last."""
+
+    def rank(name: str) -> tuple[int, str]:
+        try:
+            return (order(name), name)
+        except KeyError:
+            return (len(STAGES), name)
+
+    return sorted(runs.items(), key=lambda kv: rank(kv[0]))
+
+
+def missing(clip_status: str, runs: dict) -> list[str]:
+    """The stages an ingested clip lacks (a library ingested before the stage was part of `dailies ingest`)."""
+    return [s for s in every_clip() if clip_status == "ok" and s not in runs]
+
+
+def clip_stages(clip_status: str, runs: dict) -> dict[str, str]:
+    """{stage: status} of one clip in the order of STAGES, its missing stages as "missing": what `dailies clips`
+    and the morning report show."""
+    out = {name: run["status"] for name, run in in_order(runs)}
+    return out | {name: "missing" for name in missing(clip_status, runs)}
+
+
 def stage_keys(settings: Settings) -> dict[str, str]:
     """The key of every recorded stage that is not run per preset or model, under these settings."""
     return {s.name: s.key(settings) for s in STAGES if s.recorded and not s.per}

@@ -7,6 +7,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from pipeline.catalog import Catalog
+from pipeline.ingest.stages import clip_stages
 from pipeline.timecode import frame_tc
 
 
@@ -81,6 +82,7 @@ def clip_record(catalog: Catalog, row) -> dict:
         "shots": catalog.count_shots(row["id"]),
         "added_at": row["added_at"],
         "warnings": warnings(catalog, row["id"]),
+        "stages": clip_stages(row["status"], catalog.stage_runs(row["id"])),  # in the order of STAGES
         "keyframes": [
             {
                 "frame": k["frame"],

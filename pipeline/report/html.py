@@ -33,6 +33,14 @@ def _mhl(m: dict) -> str:
     return f'<span class="{cls}" title="{_e(m.get("detail"))}">{_e(status)}</span>'
 
 
+def _stages(stages: dict) -> str:
+    """A clip's stages in the order the ingest runs them: done ones plain, the others flagged."""
+    return " ".join(
+        _e(name) if status == "done" else f"<span class=fail>{_e(name)}: {_e(status)}</span>"
+        for name, status in stages.items()
+    )
+
+
 def render(data: dict) -> str:
     t = data["totals"]
     out = [
@@ -75,7 +83,7 @@ def render(data: dict) -> str:
         out.append("</table>")
     out.append(
         "<h2>Clips</h2><table><tr><th>clip</th><th>thumbnails</th><th>reel</th><th>source TC in / out</th>"
-        "<th>duration</th><th>shots</th><th>proxies</th><th>checksum</th><th>MHL</th></tr>"
+        "<th>duration</th><th>shots</th><th>proxies</th><th>checksum</th><th>MHL</th><th>stages</th></tr>"
     )
     for c in data["clips"]:
         tc = c["source_tc"]
@@ -98,7 +106,7 @@ def render(data: dict) -> str:
             f"<td class=mono>{_e(tc['start']) + ' / ' + _e(tc['end']) if tc else 'no source TC'}</td>"
             f"<td>{_duration(c['duration'])}<br><small>{_e(c['frame_count'])} fr @ {_e(c['fps'])}</small></td>"
             f"<td>{c['shots']}</td><td>{proxies}</td><td class=mono>{_e(c['checksum'])}</td>"
-            f"<td>{_mhl(c['mhl'])}</td></tr>"
+            f"<td>{_mhl(c['mhl'])}</td><td>{_stages(c.get('stages', {}))}</td></tr>"
         )
     out.append("</table>")
     if data["skipped"]:
