@@ -120,7 +120,7 @@ def score_setup(takes: list[Take], measures: dict[int, dict], s: SelectSettings)
     least_jitter = min(x["jitter"] for x in ms)
     longest = max(x["frames"] for x in ms) or 1
     out = []
-    for t, x in zip(takes, ms):
+    for t, x in zip(takes, ms, strict=True):
         focus = x["sharpness"] / best_sharp
         extra_clip = x["clipped"] - least_clip
         level_pen = max(0.0, abs(x["luma"] - 0.45) - 0.15) * 2  # mid-grey +- 0.15 is free
@@ -133,7 +133,8 @@ def score_setup(takes: list[Take], measures: dict[int, dict], s: SelectSettings)
                 "focus",
                 focus,
                 s.focus_weight,
-                f"Laplacian variance {x['laplacian']:.0f}, {focus:.0%} of the sharpest sibling (fine/coarse detail {x['sharpness']:.1f})",
+                f"Laplacian variance {x['laplacian']:.0f}, {focus:.0%} of the sharpest sibling "
+                f"(fine/coarse detail {x['sharpness']:.1f})",
             ),
             Factor(
                 "exposure",

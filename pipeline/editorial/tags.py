@@ -78,7 +78,10 @@ def movement_tag(m: TakeMetrics, s: TagSettings) -> AutoTag | None:
     if len(m.frames) < 3:
         return None
     ms = motion_summary(m)
-    desc = f"median motion {ms['mag']:.2f}% of width/frame, jitter {ms['jitter']:.2f}, zoom {ms['scale'] * 100:+.2f}%/frame"
+    desc = (
+        f"median motion {ms['mag']:.2f}% of width/frame, jitter {ms['jitter']:.2f}, "
+        f"zoom {ms['scale'] * 100:+.2f}%/frame"
+    )
     if abs(ms["scale"]) > s.zoom_divergence:
         return AutoTag(
             "zoom",
@@ -256,7 +259,7 @@ def auto_tag(catalog, settings: TagSettings, embedder=None, preset=None) -> dict
     elif groups:
         for g, prompts in groups.items():
             vecs = embedder.embed_texts(list(prompts.values()))
-            prompt_vecs[g] = dict(zip(prompts, vecs))
+            prompt_vecs[g] = dict(zip(prompts, vecs, strict=True))
     from pipeline.editorial.faces import FaceDetectorUnavailable, cascade_path
 
     try:
@@ -295,7 +298,7 @@ def auto_tag(catalog, settings: TagSettings, embedder=None, preset=None) -> dict
                 if prompt_vecs and shot_kfs:
                     vecs = [catalog.vector_of(k["id"], preset.identity) for k in shot_kfs]
                     vecs = np.array([v for v in vecs if v is not None])
-                    for g, pv in prompt_vecs.items():
+                    for pv in prompt_vecs.values():
                         t = zero_shot(vecs, pv, settings.clip_min_margin, preset.identity) if len(vecs) else None
                         if t:
                             found.append(t)

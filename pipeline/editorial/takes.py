@@ -182,7 +182,7 @@ def parse_ale(text: str) -> AleResult:
             if len(values) > len(columns):
                 bad.append((no, f"{len(values)} fields but {len(columns)} columns"))
                 continue
-            cells = dict(zip(columns, [v.strip() for v in values] + [""] * (len(columns) - len(values))))
+            cells = dict(zip(columns, [v.strip() for v in values] + [""] * (len(columns) - len(values)), strict=True))
             row, problem = _ale_row(no, cells, header)
             if problem:
                 bad.append((no, problem))

@@ -74,7 +74,7 @@ def read_history(card: Path) -> dict[str, dict[str, str]]:
         try:
             tree = ET.parse(mhl)
         except ET.ParseError as exc:
-            raise ToolMissing(f"{mhl}: not a readable ASC MHL file ({exc}); the card's MHL history is damaged")
+            raise ToolMissing(f"{mhl}: not a readable ASC MHL file ({exc}); the card's MHL history is damaged") from exc
         for h in tree.getroot().iter(f"{_NS}hash"):
             path_el = h.find(f"{_NS}path")
             if path_el is None or not path_el.text:

@@ -318,7 +318,7 @@ class ActorEmbedder(FileEmbedder):
             if len(p)
         ]
         try:
-            out = ray.get([a.embed.remote(list(part)) for a, part in zip(self.actors, parts)])
+            out = ray.get([a.embed.remote(list(part)) for a, part in zip(self.actors, parts, strict=False)])
         except ray.exceptions.RayError as exc:
             raise DailiesError(
                 f"embedding on the Ray cluster failed ({_summary(exc)}); finished files are kept -- run "
