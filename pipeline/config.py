@@ -12,6 +12,7 @@ import json
 import math
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -481,7 +482,8 @@ class Settings:
         )
 
 
-def _section_name(cls: type) -> str:
+def _section_name(cls: Callable[[], _Section]) -> str:
+    """The name of a section in Settings, from its class (each field is `field(default_factory=TheClass)`)."""
     for f in dataclasses.fields(Settings):
         if f.default_factory is cls:
             return f.name
@@ -518,7 +520,7 @@ def choices_of(key: str) -> tuple[str, ...]:
 def settings_hash(*parts: Any) -> str:
     """Stable short hash of settings dataclasses / plain values: the key of derived work."""
     payload = json.dumps(
-        [dataclasses.asdict(p) if dataclasses.is_dataclass(p) else p for p in parts],
+        [dataclasses.asdict(p) if dataclasses.is_dataclass(p) and not isinstance(p, type) else p for p in parts],
         sort_keys=True,
         default=str,
     )
@@ -589,14 +591,14 @@ def load_settings(*files: Path) -> Settings:
     sections = [f.name for f in dataclasses.fields(Settings)]
     unknown = sorted(set(merged) - set(sections))
     if unknown:
-        files = sorted({str(p) for section in unknown for p in origin[section].values()})
+        named = sorted({str(p) for section in unknown for p in origin[section].values()})
         raise ConfigError(
-            f"{''.join(f + ': ' for f in files)}unknown section(s): {', '.join(unknown)}; "
+            f"{''.join(f + ': ' for f in named)}unknown section(s): {', '.join(unknown)}; "
             f"known: {', '.join(sorted(sections))}"
         )
     return Settings(
         **{
-            f.name: _build(f.default_factory, merged.get(f.name, {}), f.name, origin.get(f.name))  # type: ignore[arg-type]
+            f.name: _build(f.default_factory, merged.get(f.name, {}), f.name, origin.get(f.name))
             for f in dataclasses.fields(Settings)
         }
     )
