@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +45,7 @@ class Candidate:
     expects_video: bool
 
 
-def discover(paths: list[str | os.PathLike], exclude: list[Path] = ()) -> Iterator[Candidate]:
+def discover(paths: list[str | os.PathLike], exclude: Sequence[Path] = ()) -> Iterator[Candidate]:
     """Yield files under `paths` in a stable order (sorted, depth first), never following symlinked folders."""
     excluded = {Path(p).resolve() for p in exclude}
     missing = [str(p) for p in paths if not os.path.lexists(p)]

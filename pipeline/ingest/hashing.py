@@ -5,10 +5,20 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
+from typing import Protocol
 
 import xxhash
 
-ALGORITHMS = {"xxh64": xxhash.xxh64, "md5": hashlib.md5, "sha256": hashlib.sha256}
+
+class Hasher(Protocol):
+    """What hashlib's and xxhash's digest objects share."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+    def hexdigest(self) -> str: ...
+
+
+ALGORITHMS: dict[str, Callable[[], Hasher]] = {"xxh64": xxhash.xxh64, "md5": hashlib.md5, "sha256": hashlib.sha256}
 BLOCK = 8 << 20
 
 
@@ -26,7 +36,7 @@ def hash_file(path: str | os.PathLike, algorithm: str = "xxh64", progress: Calla
 
 
 # Digests ascmhl may carry, by its names; c4 is not computed here (ascmhl verifies those itself).
-MHL_ALGORITHMS = {
+MHL_ALGORITHMS: dict[str, Callable[[], Hasher]] = {
     "xxh64": xxhash.xxh64,
     "xxh3": xxhash.xxh3_64,
     "xxh128": xxhash.xxh3_128,
