@@ -103,7 +103,7 @@ def measure_frames(frames: Iterable[tuple[int, np.ndarray]], settings: TagSettin
     """Measure every `frame_step`-th frame of (index, BGR image) pairs."""
     m = TakeMetrics()
     step = max(1, settings.frame_step)
-    prev_small, prev_index = None, None
+    prev: tuple[np.ndarray, int] | None = None  # the last measured frame, downscaled, and its index
     last = -1
     for index, image in frames:
         last = index
@@ -124,16 +124,19 @@ def measure_frames(frames: Iterable[tuple[int, np.ndarray]], settings: TagSettin
         m.contrast.append(float(grey.std()))
         m.coarse.append(float(cv2.Laplacian(cv2.GaussianBlur(grey, (0, 0), 2.0), cv2.CV_64F).var()))
         small = cv2.resize(grey, (grey.shape[1] // 2, grey.shape[0] // 2), interpolation=cv2.INTER_AREA)
-        if prev_small is None:
-            m.dx.append(0.0), m.dy.append(0.0), m.scale.append(0.0)
+        if prev is None:
+            m.dx.append(0.0)
+            m.dy.append(0.0)
+            m.scale.append(0.0)
         else:
+            prev_small, prev_index = prev
             gap = index - prev_index
             tx, ty, s = global_motion(prev_small, small)
             width = small.shape[1]
             m.dx.append(100.0 * tx / width / gap)
             m.dy.append(100.0 * ty / width / gap)
             m.scale.append(s / gap)
-        prev_small, prev_index = small, index
+        prev = small, index
     m.frame_count = last + 1
     return m
 
