@@ -22,6 +22,7 @@ import faiss
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from models.base import Embedder
 from models.presets import ModelPreset
 from pipeline import index as index_stage
 from pipeline import index_kinds as kinds
@@ -168,14 +169,14 @@ class LibraryVectors:
     def __init__(
         self,
         catalog: Catalog,
-        make_embedder: Callable[[ModelPreset], object],
+        make_embedder: Callable[[ModelPreset], Embedder],
         preset: ModelPreset | None = None,
         index_settings=None,
     ):
         self.catalog = catalog
         self._make_embedder = make_embedder
         self._preset = preset
-        self._embedder = None
+        self._embedder: Embedder | None = None
         self.index_settings = index_settings
 
     def preset(self) -> ModelPreset:
@@ -183,7 +184,7 @@ class LibraryVectors:
             self._preset = library_model(self.catalog)
         return self._preset
 
-    def embedder(self):
+    def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = self._make_embedder(self.preset())
         return self._embedder
