@@ -66,7 +66,7 @@ def run(args) -> int:
     for name, ps in setups.items():
         lines.append(f"setup {name}:")
         for p in ps:
-            flag = {"pin": " [pinned]", "reject": " [rejected]"}.get(p.override, "")
+            flag = {"pin": " [pinned]", "reject": " [rejected]"}.get(p.override or "", "")
             lines.append(f"  {p.rank}. {p.name}  tk {p.take or '-'}  {p.score:.2f}{flag}  {p.explanation}")
     emit(args, data, "\n".join(lines) or "no takes")
     return 0

@@ -127,7 +127,9 @@ class WebState:
         with self._model_lock:
             if model_id is None or model_id not in self._presets:
                 preset = library_model(cat)  # CatalogError when nothing is embedded yet
-                self._presets[preset.identity] = (preset, int(cat.model(preset.identity)["dim"]))
+                row = cat.model(preset.identity)
+                assert row is not None  # library_model has just read this row
+                self._presets[preset.identity] = (preset, int(row["dim"]))
                 model_id = preset.identity
             return self._presets[model_id]
 
@@ -172,7 +174,8 @@ class WebState:
     def index(self, model_id: str, dim: int) -> index_stage.VectorIndex:
         """The model's index, brought in line with the catalog only when its vectors changed."""
         cat = self.reader()
-        if self.unchanged(cat) and self._index is not None and self._index_sig[0] == model_id:
+        fresh = self.unchanged(cat)
+        if fresh and self._index is not None and self._index_sig is not None and self._index_sig[0] == model_id:
             return self._index  # nothing committed since this thread last checked: the cache is current
         sig = (model_id, *cat.vector_signature(model_id))
         with self._index_lock:

@@ -80,7 +80,7 @@ def take_update(
     circled: Annotated[str | None, Form(pattern="^[01]$")] = None,
     notes: Annotated[str | None, Form(max_length=2000)] = None,
 ):
-    fields = {}
+    fields: dict[str, bool | str] = {}
     if circled is not None:
         fields["circled"] = circled == "1"
     if notes is not None:
