@@ -136,8 +136,8 @@ def process_file(job: FileJob, progress: Callable[[str, int, int], None] | None 
                 raise StillGrowing(path, growing_message(before, after))
             res.hashes = hashes
             res.ran.append("hash")
-        res.content_hash = f"xxh64:{hashes['xxh64']}"
-        _media(job, res, progress)
+        res.content_hash = content_hash = f"xxh64:{hashes['xxh64']}"
+        _media(job, res, content_hash, progress)
     except DiskFull:
         raise
     except (Truncated, StillGrowing) as exc:  # a damaged or unfinished video, whatever its name says
@@ -159,7 +159,7 @@ def process_file(job: FileJob, progress: Callable[[str, int, int], None] | None 
             res.detail = f"{job.path}: not a media file ffprobe can read; skipped (not a camera clip; {why})"
     except OSError as exc:
         if is_disk_full(exc):
-            raise _disk_full(job, exc.strerror) from None
+            raise _disk_full(job, exc.strerror or str(exc)) from None
         res.status, res.message = "failed", f"{job.path}: {unreadable_message(path, exc)}"
     except DailiesError as exc:
         res.status, res.message = "failed", str(exc)
@@ -195,8 +195,7 @@ def _scene_take(job: FileJob) -> dict:
     return {**{k: named[k] for k in ("scene", "take") if k in named}, **found}
 
 
-def _media(job: FileJob, res: FileResult, progress) -> None:
-    content_hash = res.content_hash
+def _media(job: FileJob, res: FileResult, content_hash: str, progress) -> None:
     if job.probe_json is not None and not _due(job, "probe", content_hash, job.keys["probe"]):
         info = MediaInfo.from_json(job.probe_json)
     else:
@@ -224,19 +223,19 @@ def _media(job: FileJob, res: FileResult, progress) -> None:
         a for pj in proxies for a in transcode.output_args(pj.preset, info, temps[pj.preset.name], res.reel, burnin)
     ]
     try:
-        _analyse_and_encode(job, res, info, proxies, temps, extra, progress)
+        _analyse_and_encode(job, res, content_hash, info, proxies, temps, extra, progress)
     finally:  # whatever happened (failure, interruption), no temporary proxy is left behind
         for t in temps.values():
             t.unlink(missing_ok=True)
     if not res.proxy_errors:
-        _measure(job, res, info, progress)
+        _measure(job, res, content_hash, info, progress)
 
 
-def _measure(job: FileJob, res: FileResult, info: MediaInfo, progress) -> None:
+def _measure(job: FileJob, res: FileResult, content_hash: str, info: MediaInfo, progress) -> None:
     """The measure stage: the take's level, clipping, sharpness, motion and framing (editorial.measure),
     from one more decode at [tags] short_side. A decode that fails here fails the file (its analysis is kept;
     the next run measures it again)."""
-    if not _due(job, "measure", res.content_hash, job.keys["measure"]):
+    if not _due(job, "measure", content_hash, job.keys["measure"]):
         return
     t0 = time.monotonic()
     if progress:
@@ -252,9 +251,15 @@ def _measure(job: FileJob, res: FileResult, info: MediaInfo, progress) -> None:
 
 
 def _analyse_and_encode(
-    job: FileJob, res: FileResult, info: MediaInfo, proxies: list, temps: dict, extra: list, progress
+    job: FileJob,
+    res: FileResult,
+    content_hash: str,
+    info: MediaInfo,
+    proxies: list,
+    temps: dict,
+    extra: list,
+    progress,
 ) -> None:
-    content_hash = res.content_hash
     frames = job.decoded_frames
     t0 = time.monotonic()
     if _due(job, "analyze", content_hash, job.keys["analyze"]):
