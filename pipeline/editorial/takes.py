@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pipeline.catalog import Catalog
-from pipeline.errors import UsageError
+from pipeline.errors import CatalogError, UsageError
 from pipeline.timecode import tc_to_frames
 
 FIELDS = ("scene", "setup", "take", "camera", "roll", "circled", "notes")
@@ -151,7 +152,8 @@ def parse_ale(text: str) -> AleResult:
     a file without Column/Data sections raises UsageError."""
     lines = text.splitlines()
     section, header, columns = None, {}, None
-    rows, bad = [], []
+    rows: list[AleRow] = []
+    bad: list[tuple[int, str]] = []
     for no, raw in enumerate(lines, 1):
         line = raw.rstrip("\r\n")
         word = line.strip().lower()
@@ -187,6 +189,7 @@ def parse_ale(text: str) -> AleResult:
             if problem:
                 bad.append((no, problem))
             else:
+                assert row is not None  # _ale_row returns a row or a problem
                 rows.append(row)
     if columns is None:
         raise UsageError("no Column section: this is not an Avid ALE (expected Heading / Column / Data)")
@@ -205,7 +208,7 @@ def _ale_row(no: int, cells: dict, header: dict) -> tuple[AleRow | None, str | N
                 tc_to_frames(lower[col], fps)
             except ValueError as exc:
                 return None, f"{col.title()}: {exc}"
-    fields = {}
+    fields: dict[str, Any] = {}
     for col, value in lower.items():
         key = ALE_COLUMNS.get(col)
         if key is None or value == "":
@@ -291,7 +294,7 @@ def find_clip(catalog: Catalog, ref: str):
 def parse_metadata(tags: dict) -> dict:
     """Take fields from the container tags the probe found (`MediaInfo.take_tags`); a circled value that
     is neither yes nor no is left out."""
-    found = {k: str(v).strip() for k, v in tags.items() if k in FIELDS and str(v).strip()}
+    found: dict[str, Any] = {k: str(v).strip() for k, v in tags.items() if k in FIELDS and str(v).strip()}
     if "scene" in found:
         found["scene"] = normalize_scene(found["scene"])
         if setup_of(found["scene"]):
@@ -313,6 +316,10 @@ def takes_from_names(catalog: Catalog, clip_id: int, patterns: list[re.Pattern])
     import json
 
     clip = catalog.clip(clip_id)
+    if clip is None:
+        raise CatalogError(
+            f"no clip {clip_id} in the library at {catalog.root}; the takes stage runs on ingested clips"
+        )
     row = catalog.take(clip_id)
     sources = json.loads(row["sources"]) if row and row["sources"] else {}
     tags = (json.loads(clip["probe_json"]) if clip["probe_json"] else {}).get("take_tags") or {}
