@@ -31,7 +31,7 @@ from pipeline.ingest.discover import discover
 from pipeline.ingest.executors.local import LocalExecutor
 from pipeline.ingest.observer import Observer
 from pipeline.ingest.outcomes import BatchReport
-from pipeline.ingest.record import EmbedderSlot, embed_clip, plan_job, record_result
+from pipeline.ingest.record import EmbedderSlot, clip_row, embed_clip, plan_job, record_result
 from pipeline.ingest.reels import load_patterns
 from pipeline.ingest.stages import stage_keys
 from pipeline.ingest.work import FileJob, FileResult, process_file
@@ -74,13 +74,16 @@ def _record_one(
     total: int,
 ) -> None:
     """Driver side of one file: catalog rows, embedding, log line; the card's MHL once its last file is in."""
-    embed = bool(model_id and res.status == "ok" and res.content_hash)
+    content_hash = res.content_hash
+    embed = bool(model_id and res.status == "ok" and content_hash)
     outcome = record_result(catalog, job, res, card, settings, embed_next=embed)
-    if embed and catalog.is_done(job.clip_id, "analyze", res.content_hash, job.keys["analyze"]):
-        outcome.embedding = embed_clip(catalog, job.clip_id, res.content_hash, settings, slot, model_id, outcome.ran)
-    if embed and catalog.clip(job.clip_id)["status"] != "ok":
-        with catalog.transaction():
-            catalog.set_clip_status(job.clip_id, "ok", None)
+    if embed:
+        assert model_id is not None and content_hash is not None  # what `embed` says
+        if catalog.is_done(job.clip_id, "analyze", content_hash, job.keys["analyze"]):
+            outcome.embedding = embed_clip(catalog, job.clip_id, content_hash, settings, slot, model_id, outcome.ran)
+        if clip_row(catalog, job.clip_id, job.path)["status"] != "ok":
+            with catalog.transaction():
+                catalog.set_clip_status(job.clip_id, "ok", None)
     outcome.shots = catalog.count_shots(job.clip_id)
     report.files.append(outcome)
     (log.error if outcome.status == "failed" else log.info)(
@@ -169,7 +172,7 @@ def run_batch(
         if slot.error:
             report.embed_pending = str(slot.error)
         model_row = catalog.model(model_id) if model_id else None
-        if model_row is not None:  # also when no vector was new: a killed run may not have saved the index
+        if model_id and model_row is not None:  # also when no vector was new: a killed run may not have saved the index
             with catalog.transaction():
                 catalog.meta_set("model", model_id)
             _, report.index = index_stage.sync(catalog, model_id, model_row["dim"], settings=settings.index)

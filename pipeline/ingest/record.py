@@ -13,16 +13,18 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from pipeline import embed as embed_stage
 from pipeline import transcode
 from pipeline.catalog import Catalog
 from pipeline.config import Settings
 from pipeline.editorial.takes import compile_patterns, takes_from_names
-from pipeline.errors import DailiesError, ModelError
+from pipeline.errors import CatalogError, DailiesError, ModelError
 from pipeline.ingest import verify
 from pipeline.ingest.cards import CardState, set_mhl
 from pipeline.ingest.discover import Candidate
@@ -31,6 +33,8 @@ from pipeline.ingest.stages import embed_key, order, proxy_key
 from pipeline.ingest.work import FileJob, FileResult, ProxyJob
 
 log = logging.getLogger("dailies.batch")  # into the batch's run log
+
+T = TypeVar("T")
 
 
 def proxy_rel(preset: transcode.Preset, card: Path, path: Path) -> str:
@@ -89,22 +93,50 @@ def _adopt_measurements(catalog: Catalog, clip, key: str, done: dict) -> None:
         done["measure"] = (content_hash, key)
 
 
+def clip_row(catalog: Catalog, clip_id: int, path: str) -> sqlite3.Row:
+    """The catalog row of a clip this run planned (plan_job made it)."""
+    clip = catalog.clip(clip_id)
+    if clip is None:
+        raise CatalogError(
+            f"{path}: its clip {clip_id} left the library's catalog during the ingest; run the same command again"
+        )
+    return clip
+
+
+def _known(res: FileResult, value: T | None, what: str) -> T:
+    """A field of a worker's result that the work it reports implies: a file that was read has a size and a
+    content hash, and every stage result is keyed by that hash."""
+    if value is None:
+        raise DailiesError(
+            f"{res.path}: the worker reported work on this file without its {what} (a bug in Dailies); "
+            f"run the same command again and report it if it repeats"
+        )
+    return value
+
+
 def record_result(
     catalog: Catalog, job: FileJob, res: FileResult, card: CardState, settings: Settings, embed_next: bool = False
 ) -> FileOutcome:
     """Write one file's results. `embed_next`: the driver embeds it next and marks it ok only then, so no
     reader (nor a run killed in between) takes a clip without its vectors for a finished one."""
     out = FileOutcome(res.path, res.status, res.message, list(res.ran))
-    clip = catalog.clip(job.clip_id)
+    clip = clip_row(catalog, job.clip_id, res.path)
     hashes = res.hashes or job.cached_hashes
     with catalog.transaction():
         if res.hashes is not None:
-            catalog.set_clip_source(job.clip_id, res.size, res.mtime_ns, res.content_hash)
+            catalog.set_clip_source(
+                job.clip_id,
+                _known(res, res.size, "size"),
+                _known(res, res.mtime_ns, "modification time"),
+                _known(res, res.content_hash, "content hash"),
+            )
             alg = settings.verify.checksum
             catalog.set_clip_hashes(job.clip_id, f"{alg}:{res.hashes[alg]}", res.hashes)
         if res.probe is not None:
             catalog.set_clip_probe(job.clip_id, res.probe)
-            catalog.record_stage(job.clip_id, "probe", res.content_hash, job.keys["probe"], "done")
+            catalog.record_stage(
+                job.clip_id, "probe", _known(res, res.content_hash, "content hash"), job.keys["probe"], "done"
+            )
         probed = res.probe is not None or job.probe_json is not None
         changed = (clip["reel"], clip["reel_source"], clip["drop_frame"]) != (
             res.reel,
@@ -125,10 +157,10 @@ def record_result(
         write_analysis(
             catalog,
             job.clip_id,
-            res.content_hash,
+            _known(res, res.content_hash, "content hash"),
             job.keys["analyze"],
             res.analysis,
-            res.thumbs,
+            _known(res, res.thumbs, "keyframe thumbnails"),
             res.analyze_seconds,
             res.warnings,
         )
@@ -139,13 +171,15 @@ def record_result(
     with catalog.transaction():
         for p in res.proxies:
             catalog.set_proxy(job.clip_id, p.preset, p.rel, p.frame_count, p.start_tc, p.reel, p.bytes, p.seconds)
-            catalog.record_stage(job.clip_id, f"proxy:{p.preset}", res.content_hash, p.key, "done", seconds=p.seconds)
+            content_hash = _known(res, res.content_hash, "content hash")
+            catalog.record_stage(job.clip_id, f"proxy:{p.preset}", content_hash, p.key, "done", seconds=p.seconds)
         if res.status == "ok":
-            _takes(catalog, job, res.content_hash, out.ran)
+            _takes(catalog, job, _known(res, res.content_hash, "content hash"), out.ran)
         if res.metrics is not None:
             key = job.keys["measure"]
-            catalog.set_take_metrics(job.clip_id, f"{res.content_hash}:{key}", res.metrics)
-            catalog.record_stage(job.clip_id, "measure", res.content_hash, key, "done", seconds=res.measure_seconds)
+            content_hash = _known(res, res.content_hash, "content hash")
+            catalog.set_take_metrics(job.clip_id, f"{content_hash}:{key}", res.metrics)
+            catalog.record_stage(job.clip_id, "measure", content_hash, key, "done", seconds=res.measure_seconds)
         new_status = ("ok", None) if res.status == "ok" else (res.status, res.detail or res.message)
         if embed_next and res.status == "ok":
             new_status = (clip["status"], clip["error"])
@@ -177,7 +211,7 @@ def write_analysis(
     result,
     rows: dict,
     seconds: float,
-    warnings: list[str] = (),
+    warnings: Sequence[str] = (),
 ) -> None:
     """Runner side of the analyze stage: the catalog rows of one analysis, then old thumbnails go.
     `warnings` (damaged frames, a damaged header) are kept as the stage's detail and logged as events."""
