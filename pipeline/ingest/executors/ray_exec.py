@@ -24,12 +24,16 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pipeline.config import EmbedSettings, Settings
 from pipeline.embed import FileEmbedder
 from pipeline.errors import DailiesError, ModelError
+
+if TYPE_CHECKING:
+    from models.clip import OpenClipEmbedder
 
 log = logging.getLogger("dailies.batch.ray")  # into the batch's run log
 
@@ -122,13 +126,15 @@ class RayExecutor:
             cluster.get("CPU", 0),
             cluster.get("GPU", 0),
         )
-        box = ray.remote(num_cpus=0)(ProgressBox).remote() if progress else None
+        # Ray types an actor's methods only when each is decorated with @ray.method, which would import Ray
+        # (an optional dependency) with this module: the handle is Any to the type checker
+        box: Any = ray.remote(num_cpus=0)(ProgressBox).remote() if progress else None
         pending = {task.remote(fn, job, box): job for job in jobs}
         done: set[str] = set()
         try:
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1, timeout=PROGRESS_EVERY if box else None)
-                if box is not None:
+                if box is not None and progress is not None:  # a box only for a progress callback
                     for path, (phase, n, total) in ray.get(box.take.remote()).items():
                         if path not in done:  # a late report must not reopen a finished file's progress
                             progress(path, phase, n, total)
@@ -192,7 +198,7 @@ def _task(fn: Callable, job, box):
     PROGRESS_EVERY seconds (and at each new phase)."""
     if box is None:
         return fn(job, None)
-    last = {"phase": None, "at": 0.0}
+    last: dict[str, Any] = {"phase": None, "at": 0.0}
 
     def report(phase: str, n: int, total: int) -> None:
         now = time.monotonic()
@@ -222,7 +228,7 @@ class EmbedWorker:
 
     def __init__(self, preset, embed: EmbedSettings, allow_download: bool):
         self.preset, self.settings, self.allow_download = preset, embed, allow_download
-        self.embedder = None
+        self.embedder: OpenClipEmbedder | None = None
 
     def load(self) -> dict:
         """{name, dim, device, batch_size}, or {error} when the model cannot be loaded here."""
@@ -244,6 +250,10 @@ class EmbedWorker:
     def embed(self, paths: list[str]) -> np.ndarray:
         from pipeline import embed as embed_stage
 
+        if self.embedder is None:
+            raise ModelError(
+                f"this embedding actor has no model loaded ({self.preset.name}): load() failed or was not called"
+            )
         return embed_stage.embed_images(
             self.embedder, [Path(p) for p in paths], self.embedder.batch_size, self.settings.decode_workers
         )
@@ -272,6 +282,7 @@ class ActorEmbedder(FileEmbedder):
         if self.actors:
             return
         gpus = 0 if self.embed.device == "cpu" else int(ray.cluster_resources().get("GPU", 0))
+        options: dict[str, Any]  # ray.remote's keyword arguments
         if gpus:  # one actor per GPU at most: more would wait for a GPU forever
             count, options = min(self.wanted or gpus, gpus), {"num_gpus": 1, "num_cpus": 1}
         else:
