@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from pipeline.catalog import Catalog
 from pipeline.report.contact import contact_sheet
@@ -70,7 +71,10 @@ def build_report(catalog: Catalog, out: Path, day: str | None, font: str, day_st
         "bytes_proxies": sum(p["bytes"] for c in ok for p in c["proxies"]),
         "mhl": dict(sorted(Counter(c["mhl"]["status"] or "none" for c in clips).items())),
     }
-    data = {
+    shown = [c for c in clips if c["status"] != "skipped"]
+    for c in shown:
+        c.pop("keyframes", None)  # the strip and the contact sheet show them; the JSON keeps the page's size down
+    data: dict[str, Any] = {
         "day": day,
         "library": str(catalog.root),
         "generated_at": datetime.now(UTC).isoformat(),
@@ -78,11 +82,9 @@ def build_report(catalog: Catalog, out: Path, day: str | None, font: str, day_st
         "failures": failures,
         "warnings": warnings,
         "cards": cards,
-        "clips": [c for c in clips if c["status"] != "skipped"],
+        "clips": shown,
         "skipped": [{"path": c["path"], "message": c["error"]} for c in clips if c["status"] == "skipped"],
     }
-    for c in data["clips"]:
-        c.pop("keyframes", None)
     _write(out / "report.json", json.dumps(data, indent=2, default=str))
     _write(out / "report.html", render(data))
     return data
