@@ -5,7 +5,7 @@ Pure core: `measure_frames(frames, settings)` over any iterable of (index, BGR i
 process, every `frame_step`-th frame measured): the ingest's measure stage runs it and stores the result,
 keyed by the clip's content hash and the measurement settings (pipeline/ingest/stages.py). Cost: one
 decode of the source at analysis size plus optical flow at half that size: roughly the cost of the
-analyze stage again (see README: measured 0.1-0.3 s per second of 640x360 footage on 2 cores).
+analyze stage again (see docs/editorial.md: measured 0.1-0.3 s per second of 640x360 footage on 2 cores).
 Readers (selects, automatic tags) only read what the ingest stored: `stored_metrics`.
 """
 

@@ -73,7 +73,7 @@ def build_report(catalog: Catalog, out: Path, day: str | None, font: str, day_st
     }
     shown = [c for c in clips if c["status"] != "skipped"]
     for c in shown:
-        c.pop("keyframes", None)  # the strip and the contact sheet show them; the JSON keeps the page's size down
+        c.pop("keyframes", None)  # the strip and the contact sheet hold what the page shows of them
     data: dict[str, Any] = {
         "day": day,
         "library": str(catalog.root),

@@ -14,7 +14,7 @@
 - The driver (this process) is the only writer of the catalog; tasks and actors never open it.
 
 Every node must see the media and the library folder at the same paths (shared storage) and have
-Dailies installed; see the README's "Ingest on a Ray cluster".
+Dailies installed; see docs/scale.md, "Ingest on a Ray cluster".
 """
 
 from __future__ import annotations
@@ -309,7 +309,7 @@ class ActorEmbedder(FileEmbedder):
             raise ModelError(
                 f"the embedding actors could not start on the Ray cluster ({_summary(exc)}); "
                 f"check that every node has Dailies "
-                f"and its model installed (README: Ingest on a Ray cluster)"
+                f"and its model installed (docs/scale.md: Ingest on a Ray cluster)"
             ) from None
         bad = [i["error"] for i in infos if "error" in i]
         if bad:
