@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -126,3 +127,12 @@ def audio_rms(path: Path, track: int) -> float:
 def rotation(stream: dict) -> int:
     """Display-matrix rotation in degrees (counter-clockwise), as ffprobe reports it; 0 without one."""
     return next((int(round(float(sd["rotation"]))) for sd in stream.get("side_data_list", []) if "rotation" in sd), 0)
+
+
+def rows(library, sql, *args):
+    """The rows of one query on a library's catalog (read with sqlite3 directly, not with Dailies' reader)."""
+    conn = sqlite3.connect(library / "catalog.sqlite")
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()

@@ -3,25 +3,17 @@ pipeline/search.py)."""
 
 import json
 import shutil
-import sqlite3
 
 import pytest
 from conftest import cli
 from fastapi.testclient import TestClient
+from overnight_helpers import rows
 
 from pipeline.catalog import open_catalog
 from pipeline.config import load_settings
 from pipeline.web.app import create_app
 
 PER_PAGE = 4
-
-
-def rows(library, sql, *args):
-    conn = sqlite3.connect(library / "catalog.sqlite")
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 @pytest.fixture(scope="module")

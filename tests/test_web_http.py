@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from overnight_helpers import rows
 from PIL import Image
 
 from pipeline.catalog import open_catalog
@@ -40,14 +41,6 @@ def client(app):
 
 def csrf(client) -> str:
     return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").text).group(1)
-
-
-def rows(library, sql, *args):
-    conn = sqlite3.connect(library / "catalog.sqlite")
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
 
 
 def jpeg(library) -> bytes:
