@@ -218,8 +218,8 @@ def test_the_selects_page_of_a_library_without_measurements_says_what_to_run(car
 
 
 def test_the_report_and_clips_name_each_clips_stages_in_the_order_of_STAGES(card, tmp_path, capsys):
-    """The morning report's stage column and `dailies clips` come from STAGES: the same stages, in its order,
-    a missing one flagged in both."""
+    """The morning report's stage line under each clip and `dailies clips` come from STAGES: the same stages,
+    in its order, a missing one flagged in both."""
     from pipeline.ingest.stages import STAGES
 
     lib = tmp_path / "lib"
@@ -235,7 +235,7 @@ def test_the_report_and_clips_name_each_clips_stages_in_the_order_of_STAGES(card
     assert by_name[NAMES[0]] == {"probe": "done", "analyze": "done", "takes": "done", "measure": "done"}
     assert by_name[NAMES[1]] == {"probe": "done", "analyze": "done", "takes": "done", "measure": "missing"}
     html = (tmp_path / "rep" / "report.html").read_text()
-    assert "<th>stages</th>" in html and "<span class=fail>measure: missing</span>" in html
+    assert "stages: probe analyze takes <span class=fail>measure: missing</span>" in html
     code, out, _ = _cli(capsys, "clips", "--library", str(lib), "--json")
     clips = {Path(c["path"]).name: c for c in json.loads(out)["clips"]}
     assert list(clips[NAMES[0]]["stages"]) == list(by_name[NAMES[0]])

@@ -83,7 +83,7 @@ def render(data: dict) -> str:
         out.append("</table>")
     out.append(
         "<h2>Clips</h2><table><tr><th>clip</th><th>thumbnails</th><th>reel</th><th>source TC in / out</th>"
-        "<th>duration</th><th>shots</th><th>proxies</th><th>checksum</th><th>MHL</th><th>stages</th></tr>"
+        "<th>duration</th><th>shots</th><th>proxies</th><th>checksum</th><th>MHL</th></tr>"
     )
     for c in data["clips"]:
         tc = c["source_tc"]
@@ -100,13 +100,14 @@ def render(data: dict) -> str:
         )
         out.append(
             f'<tr class=clip data-clip-id="{c["id"]}"><td><b>{_e(c["name"])}</b><br>'
-            f"<span class=mono>{_e(c['path'])}</span>{status}</td>"
+            f"<span class=mono>{_e(c['path'])}</span>{status}"
+            f"<br><small class=stages>stages: {_stages(c.get('stages', {}))}</small></td>"
             f"<td class=strip>{strip}</td><td>{_e(c['reel'] or '-')}<br>"
             f"<small>{_e(c['reel_source'] or '')}</small></td>"
             f"<td class=mono>{_e(tc['start']) + ' / ' + _e(tc['end']) if tc else 'no source TC'}</td>"
             f"<td>{_duration(c['duration'])}<br><small>{_e(c['frame_count'])} fr @ {_e(c['fps'])}</small></td>"
             f"<td>{c['shots']}</td><td>{proxies}</td><td class=mono>{_e(c['checksum'])}</td>"
-            f"<td>{_mhl(c['mhl'])}</td><td>{_stages(c.get('stages', {}))}</td></tr>"
+            f"<td>{_mhl(c['mhl'])}</td></tr>"
         )
     out.append("</table>")
     if data["skipped"]:
