@@ -88,3 +88,18 @@ def test_circled_breaks_a_tie():
     m = {"sharpness": 1.0, "laplacian": 100.0, "luma": 0.45, "clipped": 0.0, "jitter": 0.0, "frames": 100}
     ranked = score_setup(takes, {1: m, 2: m}, load_settings().selects)
     assert ranked[0].clip_id == 2 and "circled" in ranked[0].explanation
+
+
+def test_an_fcpx_export_of_the_selects_names_each_format_from_the_catalog(library, capsys, tmp_path):
+    """The FCP X <format> comes from the frame size the catalog holds (no process started to probe the
+    sources); `take list --json` keeps its fields (the frame size is not a take field)."""
+    from xml.etree import ElementTree
+
+    out = tmp_path / "sel.fcpxml"
+    assert main(["export", "selects", "-o", str(out), "--library", str(library)]) == 0
+    names = {f.get("name") for f in ElementTree.fromstring(out.read_text()).iter("format") if f.get("name")}
+    assert "FFVideoFormat480x270p25.0" in names
+    capsys.readouterr()
+    assert main(["take", "list", "--library", str(library), "--json"]) == 0
+    take = json.loads(capsys.readouterr().out)["takes"][0]
+    assert "width" not in take and "height" not in take

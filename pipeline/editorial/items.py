@@ -59,6 +59,8 @@ def item_for(
         names,
         markers,
         dict(extra or {}),
+        width=take.width,
+        height=take.height,
     )
 
 

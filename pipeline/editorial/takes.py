@@ -60,6 +60,8 @@ class Take:
     fps: str | None = None
     frame_count: int | None = None
     sources: dict = field(default_factory=dict)
+    width: int | None = None  # the source's frame size (probe), for exports that name a format; not a take field
+    height: int | None = None
 
     @property
     def name(self) -> str:
@@ -67,6 +69,7 @@ class Take:
 
     def to_json(self) -> dict:
         d = asdict(self)
+        del d["width"], d["height"]
         d["name"] = self.name
         return d
 
@@ -260,6 +263,8 @@ def _row_to_take(r) -> Take:
         r["fps"],
         r["frame_count"],
         json.loads(r["sources"]) if r["sources"] else {},
+        r["width"],
+        r["height"],
     )
 
 
