@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cli.common import library_of, settings_of
-from pipeline.config import choices_of, env_allow_download
+from pipeline.config import Settings, choices_of, env_allow_download
 from pipeline.ingest.observer import Observer
 
 log = logging.getLogger("dailies")
@@ -129,7 +129,7 @@ class CliObserver(Observer):
                 print(line, file=sys.stderr)
 
 
-def ingest(args, library: Path, load_settings) -> int:
+def ingest(args, library: Path, settings: Settings) -> int:
     from models.clip import OpenClipEmbedder
     from pipeline.catalog import open_catalog
     from pipeline.embed import resolve_model
@@ -138,7 +138,7 @@ def ingest(args, library: Path, load_settings) -> int:
     from pipeline.ingest.watch import watch
     from pipeline.search import NOT_SEMANTIC
 
-    settings = load_settings(args).replace("embed", model=args.model, device=args.device)
+    settings = settings.replace("embed", model=args.model, device=args.device)
     settings = settings.replace("batch", workers=args.workers)
     settings = settings.replace("verify", checksum=args.checksum, write_mhl=False if args.no_mhl else None)
     settings = settings.replace("proxies", presets=args.proxies, burnin=args.burnin)
@@ -259,8 +259,9 @@ def run(args) -> int:
     """One ingest per library at a time (pipeline/ingest/lock.py): a second one is refused or, with --wait, queued."""
     from pipeline.ingest.lock import ingest_lock
 
-    with ingest_lock(library_of(args), wait=args.wait or settings_of(args).reliability.lock_wait):
-        return ingest(args, library_of(args), settings_of)
+    library, settings = library_of(args), settings_of(args)
+    with ingest_lock(library, wait=args.wait or settings.reliability.lock_wait):
+        return ingest(args, library, settings)
 
 
 def register(sub, common) -> None:
