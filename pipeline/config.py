@@ -361,6 +361,10 @@ class ProxySettings(_Section):
     def preset_names(self) -> list[str]:
         return [p.strip() for p in self.presets.split(",") if p.strip()]
 
+    def burnin_item_names(self) -> tuple[str, ...]:
+        """The burn-in items, in order (each one of the choices: every section is checked when it is made)."""
+        return tuple(i.strip() for i in self.burnin_items.split(",") if i.strip())
+
 
 @dataclass(frozen=True)
 class BatchSettings(_Section):

@@ -140,10 +140,7 @@ def format_tags(path: str) -> dict[str, str]:
 def make_burnin(settings: ProxySettings, info: MediaInfo, tags: dict[str, str]) -> BurnIn | None:
     if not settings.burnin:
         return None
-    items = tuple(i.strip() for i in settings.burnin_items.split(",") if i.strip())
-    bad = set(items) - {"tc", "clip", "scene_take"}
-    if bad:
-        raise ConfigError(f"[proxies] burnin_items: unknown {sorted(bad)}; known: tc, clip, scene_take")
+    items = settings.burnin_item_names()
     scene, take = tags.get("scene"), tags.get("take")
     scene_take = " ".join(x for x in (f"Sc {scene}" if scene else "", f"Tk {take}" if take else "") if x) or None
     return BurnIn(items, settings.font, Path(info.path).stem, info.start_tc, info.fps, scene_take)
