@@ -12,16 +12,10 @@ def _stage_summary(stages: dict, missing: list[str]) -> str:
     return " ".join([f"{name}:{run['status']}" for name, run in stages.items()] + [f"{m}:missing" for m in missing])
 
 
-def _warnings(runs: dict) -> list[str]:
-    """Ingested, but something is wrong with the source (damaged frames, a damaged header)."""
-    analyze = runs.get("analyze")
-    return analyze["detail"].split("\n") if analyze and analyze["status"] == "done" and analyze["detail"] else []
-
-
 def run(args) -> int:
     from pipeline.catalog import open_reader
     from pipeline.ingest.stages import in_order, missing
-    from pipeline.report.data import editorial
+    from pipeline.report.data import editorial, warnings
 
     catalog = open_reader(library_of(args))  # a reader: never migrates, never writes
     try:
@@ -41,7 +35,7 @@ def run(args) -> int:
                         "size": c["size"],
                         "probe": json.loads(c["probe_json"]) if c["probe_json"] else None,
                         "shots": catalog.count_shots(c["id"]),
-                        "warnings": _warnings(runs),
+                        "warnings": warnings(runs),
                         "missing_stages": missing(c["status"], runs),
                         "stages": {
                             k: {"status": r["status"], "detail": r["detail"], "finished_at": r["finished_at"]}

@@ -55,14 +55,15 @@ def editorial(catalog: Catalog, row) -> dict:
     }
 
 
-def warnings(catalog: Catalog, clip_id: int) -> list[str]:
+def warnings(runs: dict) -> list[str]:
     """Ingested, but something is wrong with the source (damaged frames, a damaged header): kept as the
-    analyze stage's detail."""
-    run = catalog.stage_run(clip_id, "analyze")
+    analyze stage's detail. `runs`: the clip's stage runs ({stage: row})."""
+    run = runs.get("analyze")
     return run["detail"].split("\n") if run and run["status"] == "done" and run["detail"] else []
 
 
 def clip_record(catalog: Catalog, row) -> dict:
+    runs = catalog.stage_runs(row["id"])
     fps = row["fps"]
     duration = row["duration"]
     if row["frame_count"] and fps:
@@ -81,8 +82,8 @@ def clip_record(catalog: Catalog, row) -> dict:
         "height": row["height"],
         "shots": catalog.count_shots(row["id"]),
         "added_at": row["added_at"],
-        "warnings": warnings(catalog, row["id"]),
-        "stages": clip_stages(row["status"], catalog.stage_runs(row["id"])),  # in the order of STAGES
+        "warnings": warnings(runs),
+        "stages": clip_stages(row["status"], runs),  # in the order of STAGES
         "keyframes": [
             {
                 "frame": k["frame"],
@@ -96,12 +97,18 @@ def clip_record(catalog: Catalog, row) -> dict:
     }
 
 
+def report_day(catalog: Catalog, day: str | None, day_start_hour: int) -> str | None:
+    """The day a report is for: `day` itself, or for None the latest dailies day (None when the library has no clip)."""
+    if day is not None:
+        return day
+    days = catalog.clip_days(day_start_hour)
+    return days[0] if days else None
+
+
 def day_records(catalog: Catalog, day: str | None, day_start_hour: int) -> tuple[str | None, list[dict]]:
     """(day, records): `day` 'YYYY-MM-DD' (the dailies day, local time, starting at `day_start_hour`, on which
     the clips were first catalogued), None = the latest day, 'all' = every clip."""
-    if day is None:
-        days = catalog.clip_days(day_start_hour)
-        day = days[0] if days else None
+    day = report_day(catalog, day, day_start_hour)
     rows = catalog.clips_of_day(None if day == "all" else day, day_start_hour)
     return day, [clip_record(catalog, r) for r in rows]
 

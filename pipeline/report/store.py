@@ -16,6 +16,7 @@ from pathlib import Path
 from pipeline.catalog import Catalog
 from pipeline.errors import UsageError
 from pipeline.report.build import build_report
+from pipeline.report.data import report_day
 
 REPORTS_DIR = "reports"
 
@@ -32,14 +33,6 @@ def check_day(day: str | None) -> None:
             ok = False
     if not ok:
         raise UsageError(f"--day {day}: give a date as YYYY-MM-DD (e.g. 2026-11-26), or 'all'")
-
-
-def report_day(catalog: Catalog, day: str | None, day_start_hour: int) -> str | None:
-    """The day a report is for: `day` itself, or for None the latest dailies day (None when the library has no clip)."""
-    if day is not None:
-        return day
-    days = catalog.clip_days(day_start_hour)
-    return days[0] if days else None
 
 
 def stored_report(root: Path, day: str) -> Path:

@@ -24,7 +24,8 @@ from fastapi import Query as Q
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from pipeline.errors import UsageError
-from pipeline.report.store import build_stored, built_days, report_day, stored_report
+from pipeline.report.data import report_day
+from pipeline.report.store import build_stored, built_days, stored_report
 from pipeline.web.render import render
 
 router = APIRouter()
