@@ -94,7 +94,8 @@ def test_an_nle_cut_tags_the_shots_it_uses_and_names_the_events_it_cannot_place(
         (None, []),
     ]
     assert "event 004 (record 01:00:01:16, Z009C001, reel Z009" in events[2]["problem"]
-    assert "no take of that name or reel" in events[2]["problem"] and "dailies clips" in events[2]["problem"]
+    assert "no take of that source file, clip name or reel" in events[2]["problem"]
+    assert "dailies clips" in events[2]["problem"]
     assert "the source timecode is outside A001C001_220317_R1AA (01:00:00:00-01:00:02:00)" in events[3]["problem"]
     assert cut_tags(library, "in-cut") == {
         C1: [(0, "cut_v3.edl: event 001 at record 01:00:00:00")],
@@ -129,10 +130,19 @@ def test_rate_and_file_errors_are_usage_errors_that_say_what_to_do(library, tmp_
     capsys.readouterr()
     assert main(["tag", "import-edl", str(edl), "--fps", "fast", "--library", str(library)]) == 2
     assert "--fps fast: give a frame rate such as 23.976" in capsys.readouterr().err
-    damaged = tmp_path / "damaged.edl"
-    damaged.write_text("001  A001     V     C        01:00:00:00 99:99:99:99 x\n")
-    assert main(["tag", "import-edl", str(damaged), "--library", str(library)]) == 2
-    assert f"{damaged}: not an EDL file OTIO can read" in capsys.readouterr().err
+    damaged = tmp_path / "damaged.edl"  # one event line that cannot be read, one that can: the other is applied
+    damaged.write_text(
+        "001  A001     V     C        01:00:00:00 99:99:99:99 x\n"
+        f"002  A001     V     C        {tc(3600 * 24)} {tc(3600 * 24 + 4)} {tc(3600 * 24)} {tc(3600 * 24 + 4)}\n"
+        f"* FROM CLIP NAME: {C1}\n"
+    )
+    code, out = run(capsys, "tag", "import-edl", str(damaged), "--library", str(library))
+    assert code == 1 and out["matched"] == 1 and out["events"][0]["event"] == "002"
+    assert [u.split(": not a timecode")[0] for u in out["unread"]] == ["line 1: event 001"]
+    empty = tmp_path / "empty.edl"
+    empty.write_text("TITLE: nothing\nFCM: NON-DROP FRAME\n")
+    assert main(["tag", "import-edl", str(empty), "--library", str(library)]) == 2
+    assert f"{empty}: not an EDL file: no event lines in it" in capsys.readouterr().err
     assert main(["tag", "import-edl", str(tmp_path / "missing.edl"), "--library", str(library)]) == 2
     assert "missing.edl" in capsys.readouterr().err
 
@@ -170,7 +180,8 @@ def test_rate_and_file_errors_are_usage_errors_that_say_what_to_do(library, tmp_
 )
 def test_any_text_imports_as_placed_or_explained_events_or_a_usage_error(library, tmp_path, text):
     """Fuzzed EDL text through the import: every event is placed on shots of one take or carries a problem
-    that names its event; a file OTIO cannot read is a UsageError that names it. Never a traceback."""
+    that names its event; a line that cannot be read is listed by number; a file with no event at all is a
+    UsageError that names it. Never a traceback."""
     from pipeline.editorial.cut import match_cut
     from pipeline.errors import UsageError
 
@@ -178,9 +189,9 @@ def test_any_text_imports_as_placed_or_explained_events_or_a_usage_error(library
     path.write_text(text)
     catalog = open_catalog(library, create=False)
     try:
-        _, events = match_cut(catalog, path)
+        _, events, unread = match_cut(catalog, path)
     except UsageError as exc:
-        assert str(exc).startswith(f"{path}: not an EDL file OTIO can read"), exc
+        assert str(exc).startswith(f"{path}: not an EDL file"), exc
         return
     finally:
         catalog.close()
@@ -188,3 +199,4 @@ def test_any_text_imports_as_placed_or_explained_events_or_a_usage_error(library
         assert (e.clip is None) == (e.problem is not None)
         assert e.problem is None or e.problem.startswith(f"event {e.event} (record ")
         assert e.clip is None or (e.shots and set(e.shots) <= {0, 1})
+    assert all(u.startswith(("line ", "event ")) for u in unread)

@@ -95,7 +95,8 @@ def _shot(r) -> str:
 
 
 def _import_edl(args, catalog) -> int:
-    """Tag the shots an editor's EDL uses; exit 1 when some events match no take (each one listed)."""
+    """Tag the shots an editor's EDL uses; exit 1 when some events match no take or some lines could not be
+    read (each one listed); the other events are applied."""
     from pipeline.editorial.cut import tag_cut
     from pipeline.errors import UsageError
 
@@ -106,6 +107,8 @@ def _import_edl(args, catalog) -> int:
         f"{out['edl']}: {out['matched']} of {len(out['events'])} video event(s) matched, "
         f"{out['shots_tagged']} shot(s) tagged {out['tag']!r} (read at {out['fps']} fps)"
     ]
+    lines += [f"not read: {u}" for u in out["unread"]]
     lines += [f"not matched: {e['problem']}" for e in out["events"] if e["problem"]]
+    lines += [f"note: event {e['event']}: {n}" for e in out["events"] if e["clip"] for n in e["notes"]]
     emit(args, out, "\n".join(lines))
-    return 1 if out["unmatched"] else 0
+    return 1 if out["unmatched"] or out["unread"] else 0

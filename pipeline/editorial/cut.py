@@ -4,38 +4,41 @@
 its reason naming the EDL and the event, so the assistant editor sees which takes made the cut and
 which alternates did not (`dailies selects`, the web UI's tag filter, any export by tag).
 
-The EDL is read through OTIO's cmx_3600 adapter (`pipeline.export.read_back`). An event is matched to a
-take by its clip name (`* FROM CLIP NAME:`), else by its reel/tape (the catalog's reel, or the clip
-name, as Dailies' exports write it; an EDL reel may be cut to 8 characters); its source timecode must lie
-inside that take's timecode range. An EDL carries no frame rate: it is read at the library's one rate,
-or at `--fps`. Events that match no take are reported with their number and why, never guessed.
+The EDL is read event by event (`pipeline.editorial.edl_read`, through pycmx): an event that cannot be
+read is listed, the others are applied. A video event is matched to a take by Avid's `* SOURCE FILE:`
+(the camera file), else its `* FROM CLIP NAME:`, else its reel/tape (the take's file name, or its
+roll; cut to 8 characters in a CMX 3600 EDL); its source timecode must lie inside that take's timecode
+range (a take that runs past midnight included). An EDL carries no frame rate: it is read at the
+library's one rate, or at `--fps`. Events that match no take are reported with their number and why,
+never guessed; doubtful events that are applied (a speed change, a source/record length mismatch)
+carry notes.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from pipeline.editorial.edl_read import EdlEvent, read_edl
 from pipeline.editorial.items import take_frames, take_rate
 from pipeline.editorial.takes import Take, list_takes
 from pipeline.errors import UsageError
 from pipeline.timecode import exact_rate, frames_to_tc, is_drop_frame_rate, tc_to_frames
-
-BLACK_REELS = {"BL", "BLK", "BLACK"}  # black slugs: no media behind them
 
 
 @dataclass
 class CutEvent:
     """One video event of the EDL (black left out), as matched against the library."""
 
-    event: str  # the EDL's own event number ("004"); "?" when the line could not be told
+    event: str  # the EDL's own event number, as written ("004")
     record_in: str  # where the editor finds it in the cut
     name: str  # `* FROM CLIP NAME:`, or "" when the EDL gives none
     reel: str
     src_in: str
     src_out: str  # exclusive, as an EDL writes it
+    source_file: str = ""  # `* SOURCE FILE:` (Avid: the camera file's name)
+    notes: list[str] = field(default_factory=list)  # doubtful but read: speed, duration mismatch, FCM
     clip: str | None = None  # the take's path when matched
     shots: list[int] = field(default_factory=list)  # shot indexes the event covers
     problem: str | None = None
@@ -64,112 +67,127 @@ def _rate_of(takes: list[Take], fps: str | None) -> Fraction:
     return rates[0]
 
 
-def _candidates(takes: list[Take], name: str, reel: str) -> list[Take]:
-    """Takes an event may come from: by clip name, else by tape (exact, then as an 8-character EDL reel)."""
-    by_name = [t for t in takes if name and name in (t.name, Path(t.path).name)]
-    if by_name:
-        return by_name
-    tape = lambda t: t.reel or t.name  # noqa: E731 -- what Dailies' exports write as the reel
-    exact = [t for t in takes if tape(t).casefold() == reel.casefold()]
-    return exact or [t for t in takes if len(reel) == 8 and tape(t)[:8].casefold() == reel.casefold()]
+def _names(t: Take) -> set[str]:
+    """What an NLE may call a take: its file name and stem, and its reel/roll (casefolded)."""
+    return {n.casefold() for n in (t.name, Path(t.path).name, t.reel or "") if n}
 
 
-_TC = r"(\d\d[:;.,]\d\d[:;.,]\d\d[:;.,]\d\d)"
-_EVENT = re.compile(r"^\s*(\d{1,6})\s+(\S+)\s+(\S+)\s.*?" + r"\s+".join([_TC] * 4))
+def _candidates(takes: list[Take], ev: EdlEvent) -> list[tuple[str, list[Take]]]:
+    """(how, takes) an event may come from, most exact first: Avid's `* SOURCE FILE:` (the camera file, with
+    or without its extension), `* FROM CLIP NAME:`, then the reel/tape (whole: File32/File128 EDLs and
+    rolls; cut to 8 characters: CMX 3600)."""
+    out = []
+    if ev.source_file:
+        wanted = ev.source_file.casefold()
+        found = [t for t in takes if wanted in {t.path.casefold(), *_names(t)} - {(t.reel or "").casefold()}]
+        out.append(("source file", found))
+    if ev.clip_name:
+        out.append(("clip name", [t for t in takes if ev.clip_name.casefold() in _names(t)]))
+    reel = ev.reel.casefold()
+    exact = [t for t in takes if reel in _names(t)]
+    cut8 = [t for t in takes if len(reel) == 8 and any(n[:8] == reel for n in _names(t))]
+    out.append(("reel", exact or cut8))
+    return out
 
 
-def _event_lines(path: Path, rate: Fraction) -> tuple[int, dict[tuple[str, int], str]]:
-    """What OTIO's reader drops: the record-in frame of the first event (its track starts at zero, the
-    editor's cut usually at 01:00:00:00) and each video event's own number, by (reel, source-in frame)."""
-    first, numbers = None, {}
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        m = _EVENT.match(line)
-        if not m:
-            continue
-        try:
-            src_in, rec_in = tc_to_frames(m.group(4), rate), tc_to_frames(m.group(6), rate)
-        except ValueError:
-            continue
-        first = rec_in if first is None else first
-        if "V" in m.group(3).upper():
-            numbers[(m.group(2), src_in)] = m.group(1)
-    return first or 0, numbers
+def _inside(takes: list[Take], ev: EdlEvent, rate: Fraction) -> list[tuple[Take, int]]:
+    """(take, frame of the take where the event starts) for takes whose timecode holds the event; a take
+    that runs past midnight holds the events whose source timecode restarted at 00:00:00:00."""
+    out = []
+    for t in takes:
+        first = tc_to_frames(t.start_tc, rate) if t.start_tc else 0
+        day = _day(rate, bool(t.start_tc and ";" in t.start_tc))
+        src, used = ev.source_range(rate)
+        offset = src - first
+        if offset < 0 and first + take_frames(t) > day:
+            offset += day
+        if 0 <= offset and offset + used <= take_frames(t):
+            out.append((t, offset))
+    return out
 
 
-def match_cut(catalog, path: str | Path, fps: str | None = None) -> tuple[Fraction, list[CutEvent]]:
-    """(rate, every video event of the EDL at `path` matched to a take and its shots, or with a problem)."""
-    from pipeline.export import read_back
+def _day(rate: Fraction, drop: bool) -> int:
+    """Frames in 24 hours of timecode, counted drop-frame or not."""
+    return tc_to_frames(f"23:59:59{';' if drop else ':'}00", rate) + max(1, round(float(rate)))
 
-    if not Path(path).is_file():
+
+def match_cut(catalog, path: str | Path, fps: str | None = None) -> tuple[Fraction, list[CutEvent], list[str]]:
+    """(rate, every video event of the EDL at `path` matched to a take and its shots or with a problem,
+    lines of the EDL that could not be read). Events are read one by one (`edl_read.read_edl`)."""
+    p = Path(path)
+    if not p.is_file():
         raise UsageError(f"{path}: no such file; give the path of the EDL the NLE exported")
     takes = [t for t in list_takes(catalog) if t.frame_count and t.fps]
     rate = _rate_of(takes, fps)
-    drop = is_drop_frame_rate(rate)
-    timeline = read_back(path, "edl", rate=float(rate))
-    record_start, numbers = _event_lines(Path(path), rate)
+    text = p.read_bytes().decode("utf-8", errors="replace")
+    try:
+        read = read_edl(text, rate)
+    except Exception as exc:  # noqa: BLE001 -- pycmx's own errors on text that is not an EDL at all
+        raise UsageError(f"{path}: not an EDL file pycmx can read ({exc}); check that it is a CMX 3600 EDL") from None
+    if not read.events and not read.unread:
+        raise UsageError(f"{path}: not an EDL file: no event lines in it; give the EDL the NLE exported")
     events = []
-    video = [c for track in timeline.video_tracks() for c in track.find_clips(shallow_search=True)]
-    for clip in sorted(video, key=lambda c: c.range_in_parent().start_time.value):
-        reel = str(clip.metadata.get("cmx_3600", {}).get("reel") or "")
-        start = int(round(clip.source_range.start_time.value))
-        length = int(round(clip.source_range.duration.value))
-        if reel.upper() in BLACK_REELS or length <= 0:
+    for ev in read.events:
+        if not ev.video or ev.black or ev.length <= 0:
             continue
-        name = "" if clip.name.isdigit() else clip.name  # OTIO names an event without a clip name by its number
-        record = int(round(record_start + clip.range_in_parent().start_time.value))
-        n = numbers.get((reel, start), "?")
-        ev = CutEvent(
-            n,
-            frames_to_tc(record, rate, drop),
-            name,
-            reel,
-            frames_to_tc(max(start, 0), rate, drop),
-            frames_to_tc(max(start + length, 0), rate, drop),
+        drop = ev.drop and is_drop_frame_rate(rate)
+        cut = CutEvent(
+            ev.number,
+            frames_to_tc(max(ev.rec_in, 0), rate, drop),
+            ev.clip_name,
+            ev.reel,
+            frames_to_tc(max(ev.src_in, 0), rate, drop),
+            frames_to_tc(max(ev.src_out, 0), rate, drop),
+            source_file=ev.source_file,
+            notes=list(ev.notes),
         )
-        events.append(ev)
+        events.append(cut)
         where = (
-            f"event {n} (record {ev.record_in}, {name or 'no clip name'}, reel {reel}, source {ev.src_in}-{ev.src_out})"
+            f"event {ev.number} (record {cut.record_in}, {ev.clip_name or ev.source_file or 'no clip name'}, "
+            f"reel {ev.reel}, source {cut.src_in}-{cut.src_out})"
         )
-        found = _candidates(takes, name, reel)
-        if not found:
-            ev.problem = (
-                f"{where}: no take of that name or reel in the library; `dailies clips` lists the "
-                f"library (was this footage ingested?)"
+        tried = [(how, found) for how, found in _candidates(takes, ev) if found]
+        if not tried:
+            cut.problem = (
+                f"{where}: no take of that source file, clip name or reel in the library; `dailies clips` lists "
+                f"the library (was this footage ingested?)"
             )
             continue
-        same_rate = [t for t in found if take_rate(t) == rate]
+        same_rate = [(how, [t for t in found if take_rate(t) == rate]) for how, found in tried]
+        same_rate = [(how, found) for how, found in same_rate if found]
         if not same_rate:
-            ev.problem = (
-                f"{where}: {found[0].name} is {float(take_rate(found[0])):.3f} fps, the EDL was read "
+            t = tried[0][1][0]
+            cut.problem = (
+                f"{where}: {t.name} is {float(take_rate(t)):.3f} fps, the EDL was read "
                 f"at {float(rate):.3f}: give the cut's rate with --fps"
             )
             continue
-        spans = [(t, tc_to_frames(t.start_tc, rate) if t.start_tc else 0) for t in same_rate]  # (take, first frame)
-        inside = [
-            (t, start - first) for t, first in spans if first <= start and start + length <= first + take_frames(t)
-        ]
+        inside = next((found for _how, found in ((h, _inside(f, ev, rate)) for h, f in same_rate) if found), [])
         if not inside:
-            t, first = spans[0]
-            ev.problem = (
+            t = same_rate[0][1][0]
+            first = tc_to_frames(t.start_tc, rate) if t.start_tc else 0
+            end = (first + take_frames(t)) % _day(rate, bool(t.start_tc and ";" in t.start_tc))
+            cut.problem = (
                 f"{where}: the source timecode is outside {t.name} "
-                f"({frames_to_tc(first, rate, drop)}-{frames_to_tc(first + take_frames(t), rate, drop)}); "
+                f"({frames_to_tc(first, rate, drop)}-{frames_to_tc(end, rate, drop)}); "
                 f"check the event's reel and source timecode"
             )
             continue
         if len(inside) > 1:
-            ev.problem = (
+            cut.problem = (
                 f"{where}: {len(inside)} takes match ({', '.join(t.path for t, _ in inside)}); "
                 f"rename the event's clip or reel in the NLE so it names one"
             )
             continue
         take, offset = inside[0]
-        ev.clip = take.path
-        ev.shots = [
+        used = ev.source_range(rate)[1]
+        cut.clip = take.path
+        cut.shots = [
             s["idx"]
             for s in catalog.shots(take.clip_id)
-            if s["start_frame"] < offset + length and s["end_frame"] >= offset
+            if s["start_frame"] < offset + used and s["end_frame"] >= offset
         ]
-    return rate, events
+    return rate, events, read.unread
 
 
 def tag_cut(catalog, path: str | Path, tag: str = "in-cut", fps: str | None = None) -> dict:
@@ -177,7 +195,7 @@ def tag_cut(catalog, path: str | Path, tag: str = "in-cut", fps: str | None = No
     tag = tag.strip()
     if not tag:
         raise UsageError("a tag cannot be empty")
-    rate, events = match_cut(catalog, path, fps)
+    rate, events, unread = match_cut(catalog, path, fps)
     by_path = {r["path"]: r["id"] for r in catalog.clips()}
     tagged = set()
     with catalog.transaction():
@@ -200,6 +218,7 @@ def tag_cut(catalog, path: str | Path, tag: str = "in-cut", fps: str | None = No
         "fps": str(rate),
         "tag": tag,
         "events": [e.to_json() for e in events],
+        "unread": unread,
         "matched": sum(e.clip is not None for e in events),
         "unmatched": sum(e.clip is None for e in events),
         "shots_tagged": len(tagged),
