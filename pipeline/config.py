@@ -11,6 +11,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -456,6 +457,35 @@ class SelectSettings(_Section):
     )
 
 
+_TC = re.compile(r"^\d\d:\d\d:\d\d[:;]\d\d$")
+
+
+@dataclass(frozen=True)
+class ExportSettings(_Section):
+    tape: str = setting(
+        "name",
+        "tape name exports write: name = the camera file's name (as Avid), reel = the camera roll",
+        choices=("name", "reel"),
+    )
+    record_start: str = setting("01:00:00:00", "record timecode of the first event of an EDL/XML sequence")
+    path_map: tuple = setting(
+        (), "FROM=TO prefixes: a source path under FROM is written under TO (the edit bay's mounts)"
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        hh, mm, ss, ff = (
+            (int(x) for x in re.split(r"[:;]", self.record_start)) if _TC.match(self.record_start) else [99] * 4
+        )
+        if hh > 23 or mm > 59 or ss > 59 or ff > 59:
+            raise ConfigError(
+                f"export.record_start = {self.record_start!r} is not a timecode HH:MM:SS:FF (e.g. 01:00:00:00)"
+            )
+        bad = [m for m in self.path_map if "=" not in m or not m.split("=", 1)[0]]
+        if bad:
+            raise ConfigError(f"export.path_map: {bad[0]!r} is not FROM=TO (e.g. /Volumes/RAID=/mnt/show)")
+
+
 @dataclass(frozen=True)
 class Settings:
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
@@ -474,6 +504,7 @@ class Settings:
     takes: TakeSettings = field(default_factory=TakeSettings)
     tags: TagSettings = field(default_factory=TagSettings)
     selects: SelectSettings = field(default_factory=SelectSettings)
+    export: ExportSettings = field(default_factory=ExportSettings)
 
     def replace(self, section: str, **changes: Any) -> Settings:
         """A copy with some keys of one section changed (None values are ignored: 'unset')."""

@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.errors import UsageError
 from pipeline.export import EXPORTERS, ExportItem, export_bytes, export_file, format_for, read_back
+from pipeline.export.timeline import edl_reel
 from pipeline.timecode import tc_to_frames
 
 CASES = [
@@ -54,7 +55,7 @@ def reel_of(clip, fmt):
     if fmt == "fcpx":
         md = {k: v for d in clip.media_reference.metadata["fcpx"]["metadata"] for k, v in d.items()}
         return md["com.apple.proapps.studio.reel"]
-    return clip.metadata["dailies"]["reel"] or clip.name
+    return clip.metadata["dailies"]["tape"]
 
 
 @pytest.mark.parametrize("fmt", list(EXPORTERS))
@@ -76,7 +77,7 @@ def test_export_reimports_frame_exact(fmt, rate, tc, tmp_path):
         assert int(r.start_time.value) % day == (i.start_frames + i.in_frame) % day
         assert r.start_time.value == int(r.start_time.value) and r.duration.value == int(r.duration.value)
         assert int(r.duration.value) == i.out_frame - i.in_frame
-        assert reel_of(c, fmt) == i.tape
+        assert reel_of(c, fmt) == (edl_reel(i.name) if fmt == "edl" else i.name)  # [export] tape = "name"
 
 
 def test_fcpx_reader_correction_is_needed_and_exact(tmp_path):
@@ -99,7 +100,7 @@ def test_fcpx_carries_take_fields_notes_and_tags(tmp_path):
     ref = next(iter(read_back(path).find_clips())).media_reference
     md = {k: v for d in ref.metadata["fcpx"]["metadata"] for k, v in d.items()}
     assert md == {
-        "com.apple.proapps.studio.reel": "A001",
+        "com.apple.proapps.studio.reel": "A001C003",
         "com.apple.proapps.studio.scene": "12A",
         "com.apple.proapps.studio.shot": "3",
     }
@@ -152,7 +153,7 @@ def test_ale_export_carries_take_fields_and_tags(tmp_path):
     header, data = text.split("\nColumn\n")[1].split("\nData\n")
     columns = header.strip().split("\t")
     row = dict(zip(columns, data.splitlines()[0].split("\t"), strict=True))
-    assert row["Tape"] == "A001" and row["Scene"] == "12A" and row["Take"] == "3" and row["Circled"] == "Y"
+    assert row["Tape"] == "A001C003" and row["Scene"] == "12A" and row["Take"] == "3" and row["Circled"] == "Y"
     assert row["Comments"] == "best performance" and row["Tags"] == "CU, night"
     assert row["Start"] == "01:00:00:10" and row["End"] == "01:00:02:02"
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 
 from pipeline.cli.common import emit, library_of, settings_of
+from pipeline.config import choices_of
 
 EXAMPLES = """examples:
   dailies export selects --scene 12A -o sc12A_selects.edl          # format from the suffix
   dailies export selects --format ale -o day01.ale --per-setup 2
   dailies export search "car headlights at night" --format otio -o hits.otio
   dailies export tags --tag CU --format fcpxml -o closeups.xml
+  dailies export selects -o day01.edl --path-map /Volumes/RAID=/mnt/show --tape reel
 """
 
 
@@ -62,7 +64,13 @@ def run(args) -> int:
             + "; `dailies tag list` shows the tags",
         }[args.what]
         raise UsageError(f"nothing to export to {args.output}: {what}")
-    export_file(items, args.output, fmt, name=f"Dailies {args.what}")
+    written = settings.replace(
+        "export",
+        path_map=tuple(settings.export.path_map) + tuple(args.path_map) if args.path_map else None,
+        tape=args.tape,
+        record_start=args.record_start,
+    ).export
+    export_file(items, args.output, fmt, name=f"Dailies {args.what}", settings=written)
     data = {"format": fmt, "output": str(args.output), "events": len(items), "clips": [i.name for i in items]}
     if warning:
         data["warning"] = warning
@@ -89,4 +97,16 @@ def register(sub, common) -> None:
     p.add_argument("--tag", help="tags: only shots with this tag")
     p.add_argument("--per-setup", type=int, default=1, help="selects: takes per setup (default 1)")
     p.add_argument("--limit", type=int, help="search: number of hits")
+    p.add_argument(
+        "--path-map",
+        action="append",
+        metavar="FROM=TO",
+        help="write source paths under FROM as under TO (the edit bay's mount); repeatable; adds to [export] path_map",
+    )
+    p.add_argument(
+        "--tape",
+        choices=choices_of("export.tape"),
+        help="tape/reel written: name (the camera file's name, as Avid) or reel (the roll); default [export] tape",
+    )
+    p.add_argument("--record-start", metavar="TC", help="record TC of the first event (default [export] record_start)")
     p.set_defaults(func=run)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.config import ExportSettings
 from pipeline.errors import UsageError
 from pipeline.export import formats
-from pipeline.export.timeline import ExportItem, build_timeline
+from pipeline.export.timeline import ExportItem, as_written, build_timeline
 
 EXPORTERS = {
     "otio": (formats.write_otio, (".otio",), "otio_json"),
@@ -47,22 +48,31 @@ def format_for(fmt: str | None, path: str | Path | None = None) -> str:
     raise UsageError(f"cannot tell the export format from {str(path)!r}; give --format, one of: {known}")
 
 
-def export_bytes(items: list[ExportItem], fmt: str, name: str = "Dailies selects") -> bytes:
-    """The file content of `items` in format `fmt` (see EXPORTERS)."""
+def export_bytes(
+    items: list[ExportItem], fmt: str, name: str = "Dailies selects", settings: ExportSettings | None = None
+) -> bytes:
+    """The file content of `items` in format `fmt` (see EXPORTERS), written as `settings` ([export]) say:
+    tape names, record start, path map."""
     if not items:
         raise UsageError("nothing to export: the list is empty")
+    settings = settings or ExportSettings()
     writer = EXPORTERS[format_for(fmt)][0]
-    return writer(build_timeline(items, name), items)
+    items = as_written(items, settings)
+    return writer(build_timeline(items, name, settings.record_start), items)
 
 
 def export_file(
-    items: list[ExportItem], path: str | Path, fmt: str | None = None, name: str = "Dailies selects"
+    items: list[ExportItem],
+    path: str | Path,
+    fmt: str | None = None,
+    name: str = "Dailies selects",
+    settings: ExportSettings | None = None,
 ) -> str:
     """Write `items` to `path` (temp file, then rename); returns the format used."""
     import os
 
     fmt = format_for(fmt, path)
-    data = export_bytes(items, fmt, name)
+    data = export_bytes(items, fmt, name, settings)
     p = Path(path)
     tmp = p.with_name(f".{p.name}.tmp")
     tmp.write_bytes(data)

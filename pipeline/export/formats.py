@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from pathlib import PurePath
 
 import opentimelineio as otio
 
+from pipeline.export.smpte import smpte_fallback
 from pipeline.export.timeline import single_rate
-from pipeline.timecode import is_drop_frame_rate, tc_to_frames
+from pipeline.timecode import frames_to_tc, is_drop_frame_rate, tc_to_frames
 
 _TC = r"(\d\d:\d\d:\d\d[:;]\d\d)"
 _EVENT_TCS = re.compile(rf"{_TC}\s+{_TC}\s+{_TC}\s+{_TC}\s*$")
@@ -37,15 +39,29 @@ def write_otio(tl, items) -> bytes:
 
 
 def write_edl(tl, items) -> bytes:
-    rate = float(single_rate(items, "EDL"))
-    text = otio.adapters.write_to_string(tl, "cmx_3600", rate=rate, style="avid")
-    out = []
+    """CMX 3600 through OTIO's cmx_3600 adapter (style avid), with what the adapter leaves out: the FCM line,
+    the record timecode from the timeline's start (the adapter starts at 00:00:00:00), each event's
+    `* SOURCE FILE:` (the camera file's name, as Avid writes it; `tag import-edl` matches on it), and out
+    points past midnight unwrapped. Reels are CMX 3600 reels (`timeline.edl_reel`)."""
+    rate_q = single_rate(items, "EDL")
+    rate = float(rate_q)
+    drop = is_drop_frame_rate(rate_q)
+    with smpte_fallback("cmx_3600"):
+        text = otio.adapters.write_to_string(tl, "cmx_3600", rate=rate, style="avid")
+    offset = int(round(tl.global_start_time.value)) if tl.global_start_time else 0
+    out, event = [], -1
     for line in text.splitlines():
         m = _EVENT_TCS.search(line)
         if m and line[:3].isdigit():
-            fixed = unwrap_tc(m.group(1), m.group(2), rate)
-            line = line[: m.start(2)] + fixed + line[m.end(2) :]
+            event += 1
+            src_out = unwrap_tc(m.group(1), m.group(2), rate)
+            rec = [frames_to_tc(tc_to_frames(m.group(g), rate) + offset, rate_q, drop) for g in (3, 4)]
+            line = f"{line[: m.start(1)]}{m.group(1)} {src_out} {rec[0]} {rec[1]}"
         out.append(line)
+        if line.startswith("* FROM CLIP:") and 0 <= event < len(items):
+            out.append(f"* SOURCE FILE: {PurePath(items[event].path).name}")
+        if line.startswith("TITLE:"):
+            out.append(f"FCM: {'DROP FRAME' if drop else 'NON-DROP FRAME'}")
     return ("\n".join(out) + "\n").encode()
 
 
@@ -69,7 +85,8 @@ def write_ale(tl, items) -> bytes:
         for k in c.metadata["ALE"]:
             if k not in columns:
                 columns.append(k)
-    text = otio.adapters.write_to_string(tl, "ale", columns=columns, fps=rate)
+    with smpte_fallback("ale"):
+        text = otio.adapters.write_to_string(tl, "ale", columns=columns, fps=rate)
     # Avid writes FPS as 23.976 / 29.97 / 25, not the float's full digits
     lines = [f"FPS\t{rate:.3f}".rstrip("0").rstrip(".") if ln.startswith("FPS\t") else ln for ln in text.splitlines()]
     start_i, end_i = columns.index("Start"), columns.index("End")
@@ -83,7 +100,9 @@ def write_ale(tl, items) -> bytes:
 
 
 def write_fcp_xml(tl, items) -> bytes:
-    return otio.adapters.write_to_string(tl, "fcp_xml").encode()
+    from pipeline.export import fcp7
+
+    return fcp7.write(tl).encode()
 
 
 def write_fcpx_xml(tl, items) -> bytes:

@@ -9,14 +9,17 @@ and tags as markers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import opentimelineio as otio
 from opentimelineio.opentime import RationalTime, TimeRange
 
-from pipeline.timecode import tc_to_frames
+from pipeline.config import ExportSettings
+from pipeline.timecode import is_drop_frame_rate, tc_to_frames
 
 
 @dataclass
@@ -41,6 +44,7 @@ class ExportItem:
     extra: dict = field(default_factory=dict)  # more metadata (score, explanation...)
     width: int | None = None  # frame size of the source, for the FCP X <format> name
     height: int | None = None
+    tape_name: str | None = None  # the tape/source name to write ([export] tape); None: the reel, else the name
 
     @property
     def start_frames(self) -> int:
@@ -49,8 +53,50 @@ class ExportItem:
 
     @property
     def tape(self) -> str:
-        """Reel/tape name written for relinking: the catalog's reel, else the clip name."""
-        return self.reel or self.name
+        """Reel/tape name written for relinking: `tape_name` (`as_written` sets it), else the reel, else the name."""
+        return self.tape_name or self.reel or self.name
+
+    @property
+    def drop_frame(self) -> bool:
+        """The source's timecode counts drop-frame (its start TC says so, or, without one, its rate)."""
+        return ";" in self.start_tc if self.start_tc else is_drop_frame_rate(self.rate)
+
+
+def map_path(path: str, path_map: tuple | list) -> str:
+    """`path` with the first FROM=TO prefix of `path_map` that matches replaced (whole folder names only)."""
+    for pair in path_map:
+        src, _, dst = pair.partition("=")
+        src = src.rstrip("/\\")
+        if path == src or path.startswith((src + "/", src + "\\")):
+            return dst.rstrip("/\\") + path[len(src) :]
+    return path
+
+
+def as_written(items: list[ExportItem], settings: ExportSettings) -> list[ExportItem]:
+    """The items as an export writes them: the path map applied to every source path, and the tape name
+    the settings choose (the camera file's name, or the roll)."""
+    return [
+        replace(
+            i,
+            path=map_path(i.path, settings.path_map),
+            tape_name=i.name if settings.tape == "name" else (i.reel or i.name),
+        )
+        for i in items
+    ]
+
+
+def file_url(path: str) -> str:
+    """file:// URL of a source path as written (a path mapped to another machine need not exist here)."""
+    if re.match(r"^[A-Za-z]:[/\\]", path):
+        return PureWindowsPath(path).as_uri()
+    return Path(path).resolve().as_uri() if not path.startswith("/") else PurePosixPath(path).as_uri()
+
+
+def edl_reel(tape: str) -> str:
+    """A reel a CMX 3600 EDL can carry: ASCII letters, digits and underscore (accents dropped), at most
+    8 characters -- what Avid keeps of a source name; AX (an auxiliary source) when nothing is left."""
+    ascii_only = unicodedata.normalize("NFKD", tape).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9_]", "", ascii_only)[:8] or "AX"
 
 
 def ale_columns(item: ExportItem) -> dict:
@@ -94,9 +140,9 @@ def build_clip(item: ExportItem) -> otio.schema.Clip:
     available = None
     if item.frame_count:
         available = TimeRange(RationalTime(start, rate), RationalTime(item.frame_count, rate))
-    ref = otio.schema.ExternalReference(target_url=Path(item.path).resolve().as_uri(), available_range=available)
+    ref = otio.schema.ExternalReference(target_url=file_url(item.path), available_range=available)
     ref.name = item.name
-    ref.metadata["fcp_xml"] = {"timecode": {"reel": {"name": item.tape}}}
+    ref.metadata["fcp_xml"] = {"timecode": {"reel": {"name": item.tape}, "displayformat": _display(item.drop_frame)}}
     ref.metadata["fcpx"] = fcpx_metadata(item)
     clip = otio.schema.Clip(
         name=item.name,
@@ -105,11 +151,12 @@ def build_clip(item: ExportItem) -> otio.schema.Clip:
             RationalTime(start + item.in_frame, rate), RationalTime(item.out_frame - item.in_frame, rate)
         ),
     )
-    clip.metadata["cmx_3600"] = {"reel": item.tape}
+    clip.metadata["cmx_3600"] = {"reel": edl_reel(item.tape)}
     clip.metadata["ALE"] = ale_columns(item)
     clip.metadata["dailies"] = {
         "path": item.path,
         "reel": item.reel,
+        "tape": item.tape,
         "start_tc": item.start_tc,
         "scene": item.scene,
         "take": item.take,
@@ -131,15 +178,29 @@ def build_clip(item: ExportItem) -> otio.schema.Clip:
     return clip
 
 
-def build_timeline(items: list[ExportItem], name: str = "Dailies selects") -> otio.schema.Timeline:
-    """A one-video-track timeline with the items in order."""
+def _display(drop: bool) -> str:
+    return "DF" if drop else "NDF"
+
+
+def record_start_frames(record_start: str, rate: Fraction) -> int:
+    """Frames of the record start timecode at `rate` (drop-frame at 29.97/59.94, as their timecode counts)."""
+    drop = is_drop_frame_rate(rate)
+    return tc_to_frames(record_start[:8] + (";" if drop else ":") + record_start[9:], rate)
+
+
+def build_timeline(
+    items: list[ExportItem], name: str = "Dailies selects", record_start: str = "01:00:00:00"
+) -> otio.schema.Timeline:
+    """A one-video-track timeline with the items in order, starting at `record_start`."""
     tl = otio.schema.Timeline(name=name)
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
     tl.tracks.append(track)
     for item in items:
         track.append(build_clip(item))
     if items:
-        tl.global_start_time = RationalTime(tc_to_frames("01:00:00:00", items[0].rate), float(items[0].rate))
+        rate = items[0].rate
+        tl.global_start_time = RationalTime(record_start_frames(record_start, rate), float(rate))
+        tl.metadata["fcp_xml"] = {"timecode": {"displayformat": _display(is_drop_frame_rate(rate))}}
     return tl
 
 
