@@ -4,7 +4,8 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.config import load_settings
-from pipeline.editorial.takes import compile_patterns, parse_ale, parse_metadata, parse_name
+from pipeline.editorial.ale import parse_ale
+from pipeline.editorial.takes import compile_patterns, parse_metadata, parse_name
 from pipeline.media.synth import make_cuts_clip
 
 PATTERNS = compile_patterns(load_settings().takes.patterns)
@@ -43,13 +44,16 @@ nothing_like_it\tA009\t02:00:00:00\t02:00:01:00\t3\t1\t\t
 """
 
 
-def test_parse_ale_reports_bad_lines_with_numbers():
+def test_parse_ale_refuses_fields_with_reasons_and_applies_the_rest():
     result = parse_ale(ALE)
     assert result.fps == pytest.approx(23.976)
-    assert [r.name for r in result.rows] == ["Sc12A-Tk1", "Sc12A-Tk2", "nothing_like_it"]
+    assert [r.name for r in result.rows] == ["Sc12A-Tk1", "Sc12A-Tk2", "Sc12A-Tk3", "Sc12A-Tk4", "nothing_like_it"]
     assert result.rows[1].fields == {"scene": "12A", "setup": "A", "take": "2", "circled": True, "notes": "great"}
+    assert result.rows[2].fields == {"scene": "12A", "setup": "A", "take": "3"}  # its circled 'maybe' refused
+    assert result.rows[3].end is None and result.rows[3].fields["take"] == "4"  # its End refused
     assert [n for n, _ in result.bad] == [12, 13, 14]
-    assert "maybe" in result.bad[0][1] and "End" in result.bad[1][1] and "columns" in result.bad[2][1]
+    assert "maybe" in result.bad[0][1] and "field refused" in result.bad[0][1]
+    assert result.bad[1][1].startswith("End: ") and "columns: row refused" in result.bad[2][1]
 
 
 def test_parse_ale_refuses_a_bad_heading_fps_naming_the_line():
@@ -58,7 +62,7 @@ def test_parse_ale_refuses_a_bad_heading_fps_naming_the_line():
     with pytest.raises(UsageError, match="ALE line 3: heading FPS 'abc'"):
         parse_ale("Heading\nFIELD_DELIM\tTABS\nFPS\tabc\n\nColumn\nName\tStart\n\nData\nx\t01:00:00:00\n")
     no_fps = parse_ale("Heading\nFIELD_DELIM\tTABS\n\nColumn\nName\tStart\n\nData\nx\t01:00:00:29\ny\t01:00:00:60\n")
-    assert no_fps.fps is None and [r.name for r in no_fps.rows] == ["x"] and [n for n, _ in no_fps.bad] == [9]
+    assert no_fps.fps is None and [r.name for r in no_fps.rows] == ["x", "y"] and [n for n, _ in no_fps.bad] == [9]
 
 
 @pytest.fixture()
@@ -146,9 +150,12 @@ def test_takes_from_names_ale_and_cli(library, tmp_path, capsys):
     capsys.readouterr()
     assert main(["take", "import-ale", str(ale), "--library", str(library), "--json"]) == 1  # one bad line
     report = json.loads(capsys.readouterr().out)
-    assert report["bad"] == [[9, "Take 'one' is not a take number"]]
+    assert report["bad"] == [[9, "Take 'one' is not a take number (1, 1xa, 2PK, 3*): field refused"]]
+    assert len(report["applied"]) == 2  # the other fields of line 9 are applied
     assert main(["take", "import-ale", str(ale), "--library", str(library)]) == 1  # what the editor reads
-    assert "script.ale line 9: Take 'one' is not a take number -- line skipped" in capsys.readouterr().out
+    assert "script.ale line 9: Take 'one' is not a take number (1, 1xa, 2PK, 3*): field refused" in (
+        capsys.readouterr().out
+    )
     takes = takes_json(capsys, library)
     t2 = takes["A001C002"]
     assert (t2["scene"], t2["take"], t2["circled"], t2["notes"]) == ("12A", "2", True, "best one")

@@ -22,8 +22,9 @@ def _line(t) -> str:
 
 def run(args) -> int:
     from pipeline.catalog import open_catalog
+    from pipeline.editorial.ale import import_ale
     from pipeline.editorial.ingested import missing, warnings
-    from pipeline.editorial.takes import import_ale, list_takes, set_take
+    from pipeline.editorial.takes import list_takes, set_take
 
     catalog = open_catalog(library_of(args), create=False)
     try:
@@ -48,12 +49,11 @@ def run(args) -> int:
                 (n, f"{name} line {n}: no clip named {clip!r} in the library (skipped)")
                 for n, clip in result["unmatched"]
             ]
-            problems += [
-                (n, f"{name} line {n}: {msg} -- line skipped; fix it and import again") for n, msg in result["bad"]
-            ]
-            lines = [f"{len(result['applied'])} take(s) updated from {name}"] + [m for _n, m in sorted(problems)]
+            problems += [(n, f"{name} line {n}: {msg}; fix it and import again") for n, msg in result["bad"]]
+            lines = [f"{len(result['applied'])} of {result['rows']} row(s) applied from {name}"]
+            lines += [m for _n, m in sorted(problems)]
             emit(args, result, "\n".join(lines))
-            return 1 if result["bad"] else 0
+            return 1 if result["bad"] or result["unmatched"] or not result["applied"] else 0
         takes = list_takes(catalog, args.scene)
         gaps = missing(catalog, ("takes",))  # clips ingested before the takes stage: no scene/take from names
         data = {"takes": [t.to_json() for t in takes], **({"missing_stages": gaps} if gaps else {})}

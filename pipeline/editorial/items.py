@@ -61,6 +61,7 @@ def item_for(
         dict(extra or {}),
         width=take.width,
         height=take.height,
+        audio_channels=take.audio_channels,
     )
 
 

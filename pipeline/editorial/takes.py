@@ -3,9 +3,9 @@
 Sources, in the order a later one overrides an earlier one: file-name patterns (configurable, `[takes]`),
 the clip's own metadata (container tags scene/take/camera/roll/circled/notes, see
 `pipeline.media.probe.TAKE_TAG_KEYS`; the catalog's reel -> roll when nothing else gives one), an ALE from the script
-supervisor or the DIT, and the editor (`dailies take set`). Pure cores: `parse_name`, `parse_ale`,
+supervisor or the DIT, and the editor (`dailies take set`). Pure cores: `parse_name`,
 `parse_metadata`; catalog runners: `takes_from_names` (the ingest's takes stage, one clip at a time),
-`import_ale`, `set_take`; reader: `list_takes`.
+`set_take`; reader: `list_takes`. ALEs: `pipeline.editorial.ale` (`parse_ale`, `import_ale`).
 """
 
 from __future__ import annotations
@@ -17,29 +17,10 @@ from typing import Any
 
 from pipeline.catalog import Catalog
 from pipeline.errors import CatalogError, UsageError
-from pipeline.timecode import tc_to_frames
 
 FIELDS = ("scene", "setup", "take", "camera", "roll", "circled", "notes")
 _TRUE = {"y", "yes", "1", "true", "*", "x", "circled", "circle", "c", "print", "p", "ok"}
 _FALSE = {"", "n", "no", "0", "false", "-"}
-ALE_COLUMNS = {  # ALE column (lower case) -> take field
-    "scene": "scene",
-    "take": "take",
-    "camera": "camera",
-    "cam": "camera",
-    "roll": "roll",
-    "camroll": "roll",
-    "camera roll": "roll",
-    "setup": "setup",
-    "circled": "circled",
-    "circle": "circled",
-    "circled take": "circled",
-    "print": "circled",
-    "notes": "notes",
-    "comments": "notes",
-    "comment": "notes",
-    "script notes": "notes",
-}
 
 
 @dataclass
@@ -62,6 +43,7 @@ class Take:
     sources: dict = field(default_factory=dict)
     width: int | None = None  # the source's frame size (probe), for exports that name a format; not a take field
     height: int | None = None
+    audio_channels: int = 0  # the source's audio channels (probe), for exports (ALE Tracks, EDL A/V); not a take field
 
     @property
     def name(self) -> str:
@@ -69,7 +51,7 @@ class Take:
 
     def to_json(self) -> dict:
         d = asdict(self)
-        del d["width"], d["height"]
+        del d["width"], d["height"], d["audio_channels"]
         d["name"] = self.name
         return d
 
@@ -132,116 +114,6 @@ def parse_circled(value: str) -> bool:
     raise ValueError(f"circled value {value!r} is neither yes (Y, 1, *, circled) nor no (N, 0, empty)")
 
 
-@dataclass
-class AleRow:
-    line: int
-    name: str
-    tape: str | None
-    start: str | None
-    end: str | None
-    source_file: str | None
-    fields: dict
-
-
-@dataclass
-class AleResult:
-    fps: float | None
-    rows: list[AleRow]
-    bad: list[tuple[int, str]]  # (line number, what is wrong)
-
-
-def parse_ale(text: str) -> AleResult:
-    """Parse an Avid Log Exchange file. Bad data lines are collected with their 1-based line numbers;
-    a file without Column/Data sections raises UsageError."""
-    lines = text.splitlines()
-    section, header, columns = None, {}, None
-    rows: list[AleRow] = []
-    bad: list[tuple[int, str]] = []
-    for no, raw in enumerate(lines, 1):
-        line = raw.rstrip("\r\n")
-        word = line.strip().lower()
-        if word in ("heading", "column", "data"):
-            section = word
-            continue
-        if not line.strip():
-            continue
-        if section == "heading":
-            key, _, value = line.partition("\t")
-            header[key.strip()] = value.strip()
-            if key.strip() == "FPS":
-                try:
-                    if float(value) <= 0:
-                        raise ValueError
-                except ValueError:
-                    raise UsageError(
-                        f"ALE line {no}: heading FPS {value.strip()!r} is not a frame rate (23.976, 24, "
-                        f"25, 29.97...); fix the heading and import again"
-                    ) from None
-        elif section == "column":
-            if columns is None:
-                columns = [c.strip() for c in line.split("\t")]
-        elif section == "data":
-            if columns is None:
-                raise UsageError(f"ALE line {no}: data before a Column section; this is not an Avid ALE")
-            values = line.split("\t")
-            if len(values) > len(columns):
-                bad.append((no, f"{len(values)} fields but {len(columns)} columns"))
-                continue
-            cells = dict(zip(columns, [v.strip() for v in values] + [""] * (len(columns) - len(values)), strict=True))
-            row, problem = _ale_row(no, cells, header)
-            if problem:
-                bad.append((no, problem))
-            else:
-                assert row is not None  # _ale_row returns a row or a problem
-                rows.append(row)
-    if columns is None:
-        raise UsageError("no Column section: this is not an Avid ALE (expected Heading / Column / Data)")
-    return AleResult(float(header["FPS"]) if header.get("FPS") else None, rows, bad)
-
-
-def _ale_row(no: int, cells: dict, header: dict) -> tuple[AleRow | None, str | None]:
-    lower = {k.lower(): v for k, v in cells.items()}
-    name = lower.get("name", "")
-    if not name and not lower.get("source file"):
-        return None, "no Name (and no Source File)"
-    fps = float(header.get("FPS") or 60)  # without FPS only the form is checked (frames up to 59)
-    for col in ("start", "end"):
-        if lower.get(col):
-            try:
-                tc_to_frames(lower[col], fps)
-            except ValueError as exc:
-                return None, f"{col.title()}: {exc}"
-    fields: dict[str, Any] = {}
-    for col, value in lower.items():
-        key = ALE_COLUMNS.get(col)
-        if key is None or value == "":
-            continue
-        if key == "circled":
-            try:
-                fields[key] = parse_circled(value)
-            except ValueError as exc:
-                return None, str(exc)
-        elif key == "scene":
-            fields[key] = normalize_scene(value)
-        elif key == "take":
-            if not re.fullmatch(r"\d+[A-Za-z]?", value):
-                return None, f"Take {value!r} is not a take number"
-            fields[key] = normalize_take(value)
-        else:
-            fields[key] = value
-    if "scene" in fields and "setup" not in fields and setup_of(fields["scene"]):
-        fields["setup"] = setup_of(fields["scene"])
-    return AleRow(
-        no,
-        name,
-        lower.get("tape") or None,
-        lower.get("start") or None,
-        lower.get("end") or None,
-        lower.get("source file") or None,
-        fields,
-    ), None
-
-
 # -- catalog runners -----------------------------------------------------------------------
 
 
@@ -265,7 +137,15 @@ def _row_to_take(r) -> Take:
         json.loads(r["sources"]) if r["sources"] else {},
         r["width"],
         r["height"],
+        _audio_channels(r["probe_json"]),
     )
+
+
+def _audio_channels(probe_json: str | None) -> int:
+    import json
+
+    audio = (json.loads(probe_json) if probe_json else {}).get("audio") or []
+    return sum(int(a.get("channels") or 0) for a in audio)
 
 
 def list_takes(catalog: Catalog, scene: str | None = None) -> list[Take]:
@@ -355,56 +235,3 @@ def set_take(catalog: Catalog, clip_ref: str, source: str = "cli", **fields) -> 
     with catalog.transaction():
         catalog.set_take_fields(clip["id"], fields, source)
     return next(t for t in list_takes(catalog) if t.clip_id == clip["id"])
-
-
-def _match_ale_row(row: AleRow, takes: list[Take], fps: float | None) -> Take | None:
-    for t in takes:
-        if row.source_file and (t.path == row.source_file or t.path == row.source_file.removeprefix("file://")):
-            return t
-    names = [t for t in takes if row.name and (t.name == Path(row.name).stem or Path(t.path).name == row.name)]
-    if len(names) == 1:
-        return names[0]
-    if row.tape and row.start:  # tape + start TC identify a clip on the camera roll
-        same = [
-            t
-            for t in takes
-            if t.reel == row.tape
-            and t.start_tc
-            and t.fps
-            and tc_to_frames(t.start_tc, float(_fraction(t.fps)))
-            == tc_to_frames(row.start, fps or float(_fraction(t.fps)))
-        ]
-        if len(same) == 1:
-            return same[0]
-    return None
-
-
-def _fraction(text: str):
-    from fractions import Fraction
-
-    return Fraction(text)
-
-
-def import_ale(catalog: Catalog, path: str | Path) -> dict:
-    """Read an ALE and apply its take fields to the clips it names (by Source File, Name, or Tape + Start).
-    Returns {"applied": [...], "unmatched": [(line, name)], "bad": [(line, message)]}."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        raise UsageError(f"{p}: file not found") from None
-    try:
-        result = parse_ale(text)
-    except UsageError as exc:
-        raise UsageError(f"{p}: {exc}") from None
-    takes = list_takes(catalog)
-    applied, unmatched = [], []
-    with catalog.transaction():
-        for row in result.rows:
-            t = _match_ale_row(row, takes, result.fps)
-            if t is None:
-                unmatched.append((row.line, row.name or row.source_file))
-                continue
-            catalog.set_take_fields(t.clip_id, row.fields, f"ale:{p.name}")
-            applied.append({"line": row.line, "clip": t.path, **row.fields})
-    return {"file": str(p), "applied": applied, "unmatched": unmatched, "bad": result.bad}

@@ -10,15 +10,17 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 from pathlib import PurePath
+from urllib.parse import unquote, urlparse
 
 import opentimelineio as otio
 
 from pipeline.export.smpte import smpte_fallback
-from pipeline.export.timeline import single_rate
+from pipeline.export.timeline import ALE_COLUMNS, single_rate
 from pipeline.timecode import frames_to_tc, is_drop_frame_rate, tc_to_frames
 
 _TC = r"(\d\d:\d\d:\d\d[:;]\d\d)"
 _EVENT_TCS = re.compile(rf"{_TC}\s+{_TC}\s+{_TC}\s+{_TC}\s*$")
+_EDL_AV = {1: "B    ", 2: "AA/V "}  # CMX 3600 channels: B = A1 and V; AA/V = A1, A2 and V
 
 
 def unwrap_tc(in_tc: str, out_tc: str, rate: float) -> str:
@@ -57,6 +59,9 @@ def write_edl(tl, items) -> bytes:
             src_out = unwrap_tc(m.group(1), m.group(2), rate)
             rec = [frames_to_tc(tc_to_frames(m.group(g), rate) + offset, rate_q, drop) for g in (3, 4)]
             line = f"{line[: m.start(1)]}{m.group(1)} {src_out} {rec[0]} {rec[1]}"
+            if 0 <= event < len(items) and items[event].audio_channels:  # picture and the clip's own sound
+                channels = _EDL_AV[min(items[event].audio_channels, 2)]
+                line = re.sub(r"^(\d+\s+\S+\s+)V    ", r"\g<1>" + channels, line)
         out.append(line)
         if line.startswith("* FROM CLIP:") and 0 <= event < len(items):
             out.append(f"* SOURCE FILE: {PurePath(items[event].path).name}")
@@ -66,37 +71,37 @@ def write_edl(tl, items) -> bytes:
 
 
 def write_ale(tl, items) -> bytes:
+    """Avid Log Exchange through otio-ale-adapter: the columns of `timeline.ALE_COLUMNS`, AUDIO_FORMAT and
+    a VIDEO_FORMAT from the frame size (the adapter's own mapping, from the Image Size column), FPS as Avid
+    writes it, Source File as a path (the adapter writes the URL), out points past midnight unwrapped."""
     rate = float(single_rate(items, "ALE"))
-    columns = [
-        "Name",
-        "Tape",
-        "Start",
-        "End",
-        "Duration",
-        "Source File",
-        "Scene",
-        "Take",
-        "Camera",
-        "Circled",
-        "Comments",
-        "Tags",
-    ]
+    columns = ["Name", "Start", "End", "Duration", "Source File", *(name for name, _ in ALE_COLUMNS)]
     for c in _items(tl):
         for k in c.metadata["ALE"]:
             if k not in columns:
                 columns.append(k)
+    tl = tl.deepcopy()
+    tl.metadata["ALE"] = {"header": {"AUDIO_FORMAT": "48khz"}}
     with smpte_fallback("ale"):
         text = otio.adapters.write_to_string(tl, "ale", columns=columns, fps=rate)
     # Avid writes FPS as 23.976 / 29.97 / 25, not the float's full digits
     lines = [f"FPS\t{rate:.3f}".rstrip("0").rstrip(".") if ln.startswith("FPS\t") else ln for ln in text.splitlines()]
-    start_i, end_i = columns.index("Start"), columns.index("End")
+    start_i, end_i, file_i = columns.index("Start"), columns.index("End"), columns.index("Source File")
     data = lines.index("Data") if "Data" in lines else len(lines)
     for i in range(data + 1, len(lines)):
         row = lines[i].split("\t")
         if len(row) > end_i and row[start_i] and row[end_i]:
             row[end_i] = unwrap_tc(row[start_i], row[end_i], rate)
-            lines[i] = "\t".join(row)
+        if len(row) > file_i and row[file_i].startswith("file:"):
+            row[file_i] = url_path(row[file_i])
+        lines[i] = "\t".join(row)
     return ("\n".join(lines) + "\n").encode()
+
+
+def url_path(url: str) -> str:
+    """The path of a file:// URL as the system writes it (/Volumes/A/x.mov, Z:/show/x.mov)."""
+    path = unquote(urlparse(url).path)
+    return path[1:] if re.match(r"^/[A-Za-z]:/", path) else path
 
 
 def write_fcp_xml(tl, items) -> bytes:

@@ -45,6 +45,7 @@ class ExportItem:
     width: int | None = None  # frame size of the source, for the FCP X <format> name
     height: int | None = None
     tape_name: str | None = None  # the tape/source name to write ([export] tape); None: the reel, else the name
+    audio_channels: int = 0  # the source's audio channels (all its audio streams together)
 
     @property
     def start_frames(self) -> int:
@@ -99,18 +100,37 @@ def edl_reel(tape: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "", ascii_only)[:8] or "AX"
 
 
+def ale_cell(value) -> str:
+    """A value an ALE row can hold: tabs and line breaks (field and row separators) become spaces."""
+    return re.sub(r"[\t\r\n]+", " ", str(value)).strip()
+
+
+def tracks(item: ExportItem) -> str:
+    """Avid's Tracks value: V, then A1..An for the source's audio channels (VA1A2)."""
+    return "V" + "".join(f"A{n}" for n in range(1, item.audio_channels + 1))
+
+
+# ALE columns beyond Name/Start/End/Duration/Source File, in the order written: (column, value of an item).
+# Other columns (sound roll and TC, ASC CDL...) are added here, one line each.
+ALE_COLUMNS = [
+    ("Tape", lambda i: i.tape),  # Avid relinks by Tape with Start/End
+    ("Camroll", lambda i: i.reel or ""),  # the camera roll, kept as its own field
+    ("Tracks", tracks),
+    ("Image Size", lambda i: f"{i.width} x {i.height}" if i.width and i.height else ""),  # -> VIDEO_FORMAT
+    ("Scene", lambda i: i.scene or ""),
+    ("Take", lambda i: i.take or ""),
+    ("Camera", lambda i: i.camera or ""),
+    ("Circled", lambda i: "Y" if i.circled else ""),
+    ("Comments", lambda i: i.notes or ""),
+    ("Tags", lambda i: ", ".join(i.tags)),
+]
+
+
 def ale_columns(item: ExportItem) -> dict:
-    """ALE columns beyond Name/Start/End/Duration/Source File (Avid: Tape relinks with Start/End)."""
-    return {
-        "Tape": item.tape,
-        "Scene": item.scene or "",
-        "Take": item.take or "",
-        "Camera": item.camera or "",
-        "Circled": "Y" if item.circled else "",
-        "Comments": item.notes or "",
-        "Tags": ", ".join(item.tags),
-        **{k.title(): str(v) for k, v in item.extra.items() if isinstance(v, (str, int, float))},
-    }
+    """The ALE columns of an item (ALE_COLUMNS, then its extra values), each a valid ALE cell."""
+    values = {name: value(item) for name, value in ALE_COLUMNS}
+    values.update({k.title(): v for k, v in item.extra.items() if isinstance(v, (str, int, float))})
+    return {k: ale_cell(v) for k, v in values.items()}
 
 
 # Final Cut Pro X's own metadata keys (Inspector > General: Reel, Scene, Take, Camera Angle)
