@@ -119,14 +119,34 @@ def test_fcpx_names_its_format_from_the_item_and_probes_no_file(tmp_path, monkey
     started = []
     real = subprocess.Popen.__init__
     monkeypatch.setattr(subprocess.Popen, "__init__", lambda p, a, *r, **k: started.append(a) or real(p, a, *r, **k))
-    for size, name in (((1920, 1080), "FFVideoFormat1080p25.0"), ((320, 180), "FFVideoFormat320x180p25.0")):
-        item = ExportItem("A001C001", str(source), Fraction(25), 0, 10, "01:00:00:00", "A001", 50)
+    for size, rate, name in (
+        ((1920, 1080), Fraction(25), "FFVideoFormat1080p25"),
+        ((320, 180), Fraction(25), "FFVideoFormat320x180p25"),
+        ((3840, 2160), Fraction(24000, 1001), "FFVideoFormat3840x2160p2398"),
+        ((1280, 720), Fraction(10), "FFVideoFormatRateUndefined"),
+    ):
+        item = ExportItem("A001C001", str(source), rate, 0, 10, "01:00:00:00", "A001", 50)
         item.width, item.height = size
         xml = export_bytes([item], "fcpx").decode()
-        assert [f.get("name") for f in ElementTree.fromstring(xml).iter("format")] == [name]
+        formats = [(f.get("name"), f.get("width"), f.get("height")) for f in ElementTree.fromstring(xml).iter("format")]
+        assert formats == [(name, str(size[0]), str(size[1]))]
     unknown = ExportItem("A001C001", str(source), Fraction(25), 0, 10, "01:00:00:00", "A001", 50)
     assert [f.get("name") for f in ElementTree.fromstring(export_bytes([unknown], "fcpx")).iter("format")] == [""]
     assert started == []
+
+
+def test_fcpx_read_back_of_a_format_without_frame_duration(tmp_path):
+    """Final Cut Pro writes stills' and audio-only media's <format> without frameDuration: the adapter's
+    reader divided by zero; frames count at the file's other format."""
+    xml = export_bytes(items(Fraction(25), "10:00:00:00")[:1], "fcpx").decode()
+    root = ElementTree.fromstring(xml)
+    resources = root.find("resources")
+    ElementTree.SubElement(resources, "format", {"id": "r99", "name": "FFVideoFormatRateUndefined"})
+    next(iter(resources.iter("asset"))).set("format", "r99")
+    path = tmp_path / "still.fcpxml"
+    path.write_bytes(ElementTree.tostring(root))
+    clip = next(iter(read_back(path).find_clips()))
+    assert int(clip.source_range.duration.value) == 40
 
 
 def seconds(value: str) -> Fraction:

@@ -102,3 +102,10 @@ def read_back(path: str | Path, fmt: str | None = None, rate: float | None = Non
             f"{path}: not an {fmt.upper()} file OTIO can read ({exc}); check that it was written "
             f"completely, or export it again"
         ) from None
+    except (AttributeError, KeyError, TypeError, IndexError, ZeroDivisionError) as exc:
+        # the adapters' readers fail this way on structures they do not handle (FCP X compound and
+        # multicam clips, roles lists): the file is valid, the reader's coverage ends there
+        raise UsageError(
+            f"{path}: OTIO's {adapter} reader cannot read this file's structure "
+            f"({type(exc).__name__}: {exc}); open it in the NLE, or export the timeline flattened"
+        ) from None

@@ -33,7 +33,16 @@ def _to_rational_time(rational_number, fps):
 
 
 def _frame_duration(self, format_id) -> Fraction:
-    return _seconds(self._format_by_id(format_id).get("frameDuration"))
+    """The format's frame duration; a format without one (stills, audio-only media: FCP writes none, and the
+    adapter divided by zero) counts frames at the first format of the file that has one."""
+    duration = _seconds(self._format_by_id(format_id).get("frameDuration"))
+    if duration:
+        return duration
+    durations = [_seconds(f.get("frameDuration")) for f in self.fcpx_xml.findall("./resources/format")]
+    duration = next((d for d in durations if d), Fraction(0))
+    if not duration:
+        raise ValueError(f"no <format> of the file has a frameDuration (format {format_id!r} has none)")
+    return duration
 
 
 def _format_frame_rate(self, format_id):

@@ -16,7 +16,7 @@ import opentimelineio as otio
 
 from pipeline.export.smpte import smpte_fallback
 from pipeline.export.timeline import ALE_COLUMNS, single_rate
-from pipeline.timecode import frames_to_tc, is_drop_frame_rate, tc_to_frames
+from pipeline.timecode import exact_rate, frames_to_tc, is_drop_frame_rate, tc_to_frames
 
 _TC = r"(\d\d:\d\d:\d\d[:;]\d\d)"
 _EVENT_TCS = re.compile(rf"{_TC}\s+{_TC}\s+{_TC}\s+{_TC}\s*$")
@@ -118,23 +118,45 @@ def write_fcpx_xml(tl, items) -> bytes:
     return re.sub(r"<(sequence|asset-clip)\b", lambda m: f'<{m.group(1)} tcFormat="{tc_format}"', xml).encode()
 
 
+def fcpx_format_name(width: int, height: int, rate: Fraction) -> str:
+    """Final Cut Pro's name of a video format: FFVideoFormat1080p2398, FFVideoFormat3840x2160p25,
+    FFVideoFormat720p5994; FFVideoFormatRateUndefined at a rate FCP has no preset for (10, 26.777)."""
+    presets = {24000 / 1001: "2398", 24: "24", 25: "25", 30000 / 1001: "2997", 30: "30", 50: "50"}
+    presets |= {60000 / 1001: "5994", 60: "60"}
+    code = next((c for r, c in presets.items() if abs(float(rate) - r) < 1e-3), None)
+    if code is None:
+        return "FFVideoFormatRateUndefined"
+    size = {(1920, 1080): "1080", (1280, 720): "720"}.get((width, height), f"{width}x{height}")
+    return f"FFVideoFormat{size}p{code}"
+
+
 def _fcpx_string(tl) -> str:
-    """otio-fcpx-xml-adapter's writer, except that it names each <format> from the clip's frame size as the
-    item gives it (`ExportItem.width/height`), where the adapter runs ffprobe on the source file: writing an
-    export starts no process and reads no media. The name is the adapter's own form
-    (FFVideoFormat1080p25, ...; none without a frame size, as the adapter does for a file it cannot reach)."""
+    """otio-fcpx-xml-adapter's writer, except for its <format> elements: named from the clip's frame size as
+    the item gives it (`ExportItem.width/height`), where the adapter runs ffprobe on the source file (writing
+    an export starts no process and reads no media) and writes a float rate into the name, and carrying
+    width and height, which the adapter leaves out. No name without a frame size (as the adapter does for a
+    file it cannot reach)."""
     from otio_fcpx_xml_adapter.fcpx_xml import FcpxOtio
+
+    def size(clip):
+        d = clip.metadata.get("dailies", {})
+        return (d["width"], d["height"]) if d.get("width") and d.get("height") else None
 
     class Writer(FcpxOtio):
         def _clip_format_name(self, clip):
             if clip.schema_name() in ("Stack", "Track") or not clip.media_reference:
                 return ""
-            d = clip.metadata.get("dailies", {})
-            if clip.media_reference.is_missing_reference or not (d.get("width") and d.get("height")):
+            if clip.media_reference.is_missing_reference or not size(clip):
                 return ""
-            size = f"{d['width']}x{d['height']}"
-            size = "1080" if "1920" in size else "720" if size.endswith("1280") else size
-            return f"FFVideoFormat{size}p{clip.duration().rate}"
+            w, h = size(clip)
+            return fcpx_format_name(w, h, exact_rate(clip.duration().rate))
+
+        def _find_or_create_format_from(self, clip):
+            element = super()._find_or_create_format_from(clip)
+            if clip.schema_name() == "Clip" and size(clip) and not element.get("width"):
+                element.set("width", str(size(clip)[0]))
+                element.set("height", str(size(clip)[1]))
+            return element
 
     return Writer(tl).to_xml()
 
