@@ -8,7 +8,7 @@ import opentimelineio as otio
 import pytest
 
 from pipeline.errors import UsageError
-from pipeline.export import EXPORTERS, ExportItem, export_bytes, export_file, format_for, read_back
+from pipeline.export import EXPORTERS, ExportItem, export_bytes, export_file, format_for, read_back, renamed
 from pipeline.export.timeline import edl_reel
 from pipeline.timecode import tc_to_frames
 
@@ -50,9 +50,9 @@ def reel_of(clip, fmt):
         return clip.metadata["cmx_3600"]["reel"]
     if fmt == "ale":
         return clip.metadata["ALE"]["Tape"]
-    if fmt == "fcpxml":
+    if fmt == "xml":
         return clip.media_reference.metadata["fcp_xml"]["timecode"]["reel"]["name"]
-    if fmt == "fcpx":
+    if fmt == "fcpxml":
         md = {k: v for d in clip.media_reference.metadata["fcpx"]["metadata"] for k, v in d.items()}
         return md["com.apple.proapps.studio.reel"]
     return clip.metadata["dailies"]["tape"]
@@ -64,7 +64,7 @@ def test_export_reimports_frame_exact(fmt, rate, tc, tmp_path):
     its = items(rate, tc)
     path = tmp_path / f"out{EXPORTERS[fmt][1][0]}"
     assert export_file(its, path) == fmt
-    if fmt == "fcpx":  # the written XML itself, independent of the adapter's reader
+    if fmt == "fcpxml":  # the written XML itself, independent of the adapter's reader
         check_fcpx_times(path.read_text(), its, rate)
     clips = list(read_back(path, rate=float(rate)).find_clips())
     assert [c.name for c in clips] == [i.name for i in its]
@@ -127,18 +127,18 @@ def test_fcpx_names_its_format_from_the_item_and_probes_no_file(tmp_path, monkey
     ):
         item = ExportItem("A001C001", str(source), rate, 0, 10, "01:00:00:00", "A001", 50)
         item.width, item.height = size
-        xml = export_bytes([item], "fcpx").decode()
+        xml = export_bytes([item], "fcpxml").decode()
         formats = [(f.get("name"), f.get("width"), f.get("height")) for f in ElementTree.fromstring(xml).iter("format")]
         assert formats == [(name, str(size[0]), str(size[1]))]
     unknown = ExportItem("A001C001", str(source), Fraction(25), 0, 10, "01:00:00:00", "A001", 50)
-    assert [f.get("name") for f in ElementTree.fromstring(export_bytes([unknown], "fcpx")).iter("format")] == [""]
+    assert [f.get("name") for f in ElementTree.fromstring(export_bytes([unknown], "fcpxml")).iter("format")] == [""]
     assert started == []
 
 
 def test_fcpx_read_back_of_a_format_without_frame_duration(tmp_path):
     """Final Cut Pro writes stills' and audio-only media's <format> without frameDuration: the adapter's
     reader divided by zero; frames count at the file's other format."""
-    xml = export_bytes(items(Fraction(25), "10:00:00:00")[:1], "fcpx").decode()
+    xml = export_bytes(items(Fraction(25), "10:00:00:00")[:1], "fcpxml").decode()
     root = ElementTree.fromstring(xml)
     resources = root.find("resources")
     ElementTree.SubElement(resources, "format", {"id": "r99", "name": "FFVideoFormatRateUndefined"})
@@ -190,15 +190,19 @@ def test_otio_export_keeps_markers_and_metadata(tmp_path):
     assert clip.media_reference.target_url == "file:///cards/A001/A001C003.mov"
 
 
-def test_unknown_format_lists_known_ones(tmp_path):
-    with pytest.raises(UsageError, match="known: otio, edl, ale, fcpxml, fcpx"):
+def test_unknown_format_lists_known_ones_and_earlier_names_still_work(tmp_path):
+    with pytest.raises(UsageError, match="known: otio, edl, ale, xml, fcpxml"):
         format_for("aaf")
     with pytest.raises(UsageError, match="give --format"):
         format_for(None, tmp_path / "x.doc")
-    assert format_for(None, "a.EDL") == "edl"
-    assert format_for("fcpxml", "a.xml") == "fcpxml" and format_for("ale", "a.txt") == "ale"
-    with pytest.raises(UsageError, match="use --format fcpx, or -o with the suffix .xml"):
-        format_for("fcpxml", tmp_path / "cut.fcpxml")  # FCP 7 XML under Final Cut Pro X's suffix
+    assert format_for(None, "a.EDL") == "edl" and format_for("ale", "a.txt") == "ale"
+    assert format_for(None, "a.xml") == "xml" and format_for(None, "a.fcpxml") == "fcpxml"
+    with pytest.raises(UsageError, match="use --format fcpxml, or -o with the suffix .xml"):
+        format_for("xml", tmp_path / "cut.fcpxml")  # FCP 7 XML under Final Cut Pro X's suffix
+    # names of the earlier release: fcpx (FCP X) and fcpxml with a .xml file (FCP 7), each with a note
+    assert format_for("fcpx", "a.fcpxml") == "fcpxml" and "now --format fcpxml" in renamed("fcpx", "a.fcpxml")
+    assert format_for("fcpxml", "a.xml") == "xml" and "use --format xml" in renamed("fcpxml", "a.xml")
+    assert renamed("fcpxml", "a.fcpxml") is None and renamed("xml", "a.xml") is None
 
 
 def test_edl_refuses_mixed_rates():

@@ -63,12 +63,12 @@ def test_rates_without_smpte_timecode_export_in_every_format(rate):
     assert (
         tc_to_frames(edits[0].source_in, n) == 3600 * n + 10 and tc_to_frames(edits[0].source_out, n) == 3600 * n + 50
     )
-    xml = ElementTree.fromstring(export_bytes(its, "xml" if "xml" in EXPORTERS else "fcpxml"))
+    xml = ElementTree.fromstring(export_bytes(its, "xml"))
     assert xml.find(".//file/rate/timebase").text == str(n)
 
 
 def test_fcp7_xml_drop_frame_markers_in_the_clip_and_premiere_paths():
-    xml = ElementTree.fromstring(export_bytes([item()], "xml" if "xml" in EXPORTERS else "fcpxml"))
+    xml = ElementTree.fromstring(export_bytes([item()], "xml"))
     tc = xml.find(".//file/timecode")
     assert (tc.find("string").text, tc.find("displayformat").text) == ("01:00:00;00", "DF")
     seq = xml.find(".//sequence/timecode")

@@ -554,7 +554,7 @@ def test_search_results_export_and_reimport(client, web_library, tmp_path):
 
     params = {"q": "a wide shot", "clip": "C001"}
     hits = client.get("/api/search", params=params).json()["hits"]
-    for fmt, suffix in (("edl", ".edl"), ("ale", ".ale"), ("fcpxml", ".xml"), ("otio", ".otio")):
+    for fmt, suffix in (("edl", ".edl"), ("ale", ".ale"), ("xml", ".xml"), ("otio", ".otio")):
         r = client.get(f"/export/search.{fmt}", params=params)
         assert r.status_code == 200, (fmt, r.text[:300])
         assert r.headers["content-disposition"] == f'attachment; filename="dailies-search{suffix}"'
@@ -749,7 +749,7 @@ def test_selects_export_in_every_format_and_mixed_rates_refused(client, tmp_path
 
     setups = client.get("/api/selects").json()["setups"]
     best = [ps[0] for ps in setups.values()]
-    for fmt, suffix in (("otio", ".otio"), ("edl", ".edl"), ("ale", ".ale"), ("fcpxml", ".xml"), ("fcpx", ".fcpxml")):
+    for fmt, suffix in (("otio", ".otio"), ("edl", ".edl"), ("ale", ".ale"), ("xml", ".xml"), ("fcpxml", ".fcpxml")):
         r = client.get(f"/export/selects.{fmt}")
         assert r.status_code == 200, (fmt, r.text[:300])
         assert r.headers["content-disposition"] == f'attachment; filename="dailies-selects{suffix}"'
@@ -831,7 +831,7 @@ def test_exports_page_offers_the_current_search_and_the_selects(client):
     links = re.findall(r'href="(/export/[^"]+)"', page.text)
     search_links = [x.replace("&amp;", "&") for x in links if x.startswith("/export/search.")]
     assert [x.split("?")[0] for x in search_links] == [
-        f"/export/search.{f}" for f in ("edl", "ale", "fcpxml", "fcpx", "otio")
+        f"/export/search.{f}" for f in ("edl", "ale", "xml", "fcpxml", "otio")
     ]
     assert "<b>3</b> shots" in page.text  # the three shots of C001, as on the search page
     for url in search_links + [x.replace("&amp;", "&") for x in links if x.startswith("/export/selects.")]:

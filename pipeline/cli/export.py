@@ -1,4 +1,4 @@
-"""`dailies export selects|search|tags --format otio|edl|ale|fcpxml|fcpx -o FILE`."""
+"""`dailies export selects|search|tags --format otio|edl|ale|xml|fcpxml -o FILE`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ EXAMPLES = """examples:
   dailies export selects --scene 12A -o sc12A_selects.edl          # format from the suffix
   dailies export selects --format ale -o day01.ale --per-setup 2
   dailies export search "car headlights at night" --format otio -o hits.otio
-  dailies export tags --tag CU --format fcpxml -o closeups.xml
+  dailies export tags --tag CU --format xml -o closeups.xml       # FCP 7 XML: Premiere, Resolve
+  dailies export tags --tag CU -o closeups.fcpxml                 # FCPXML: Final Cut Pro X
   dailies export selects -o day01.edl --path-map /Volumes/RAID=/mnt/show --tape reel
 """
 
@@ -22,7 +23,7 @@ def run(args) -> int:
     from pipeline.editorial.items import items_from_hits, items_from_selects, items_from_tags
     from pipeline.editorial.selects import propose
     from pipeline.errors import UsageError
-    from pipeline.export import export_file, format_for
+    from pipeline.export import export_file, format_for, renamed
 
     settings = settings_of(args)
     fmt = format_for(args.format, args.output)
@@ -76,7 +77,10 @@ def run(args) -> int:
         data["warning"] = warning
     if gaps:
         data["missing_stages"] = gaps
-    notes = ([warning] if warning else []) + warnings(gaps)
+    note = renamed(args.format, args.output)
+    notes = ([warning] if warning else []) + warnings(gaps) + ([note] if note else [])
+    if note:
+        data["note"] = note
     emit(args, data, "".join(f"warning: {w}\n" for w in notes) + f"{len(items)} event(s) -> {args.output} ({fmt})")
     return 0
 
@@ -91,7 +95,9 @@ def register(sub, common) -> None:
     )
     p.add_argument("what", choices=["selects", "search", "tags"])
     p.add_argument("query", nargs="?", help="search: the text")
-    p.add_argument("--format", help="otio, edl, ale, fcpxml (FCP 7 XML), fcpx (FCP X); default from the -o suffix")
+    p.add_argument(
+        "--format", help="otio, edl, ale, xml (FCP 7 XML), fcpxml (Final Cut Pro X); default from the -o suffix"
+    )
     p.add_argument("-o", "--output", required=True, metavar="FILE")
     p.add_argument("--scene")
     p.add_argument("--tag", help="tags: only shots with this tag")

@@ -19,20 +19,34 @@ EXPORTERS = {
     "otio": (formats.write_otio, (".otio",), "otio_json"),
     "edl": (formats.write_edl, (".edl",), "cmx_3600"),
     "ale": (formats.write_ale, (".ale",), "ale"),
-    "fcpxml": (formats.write_fcp_xml, (".xml",), "fcp_xml"),
-    "fcpx": (formats.write_fcpx_xml, (".fcpxml",), "fcpx_xml"),
+    "xml": (formats.write_fcp_xml, (".xml",), "fcp_xml"),  # FCP 7 XML (xmeml): Premiere, Resolve
+    "fcpxml": (formats.write_fcpx_xml, (".fcpxml",), "fcpx_xml"),  # FCPXML: Final Cut Pro X
 }
+ALIASES = {"fcpx": "fcpxml"}  # names of earlier releases that still work (see `renamed`)
 
-__all__ = ["EXPORTERS", "ExportItem", "build_timeline", "export_bytes", "export_file", "format_for", "read_back"]
+__all__ = [
+    "ALIASES",
+    "EXPORTERS",
+    "ExportItem",
+    "build_timeline",
+    "export_bytes",
+    "export_file",
+    "format_for",
+    "read_back",
+    "renamed",
+]
 
 
 def format_for(fmt: str | None, path: str | Path | None = None) -> str:
     """The exporter name for an explicit --format, else for the output file's suffix."""
     suffix = Path(path or "").suffix.lower()
     if fmt:
-        if fmt.lower() not in EXPORTERS:
-            raise UsageError(f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS)}")
         fmt = fmt.lower()
+        if fmt == "fcpxml" and suffix == ".xml":  # what --format fcpxml meant before: FCP 7 XML (see `renamed`)
+            return "xml"
+        fmt = ALIASES.get(fmt, fmt)
+        if fmt not in EXPORTERS:
+            raise UsageError(f"unknown export format {fmt!r}; known: {', '.join(EXPORTERS)}")
         # a known suffix of another format would make the NLE misread the file (FCP 7 XML in a .fcpxml)
         other = next((n for n, (_w, s, _a) in EXPORTERS.items() if suffix in s and n != fmt), None)
         if other:
@@ -46,6 +60,21 @@ def format_for(fmt: str | None, path: str | Path | None = None) -> str:
             return name
     known = ", ".join(f"{n} ({'/'.join(s)})" for n, (_w, s, _a) in EXPORTERS.items())
     raise UsageError(f"cannot tell the export format from {str(path)!r}; give --format, one of: {known}")
+
+
+def renamed(fmt: str | None, path: str | Path | None = None) -> str | None:
+    """A note when `fmt` is a format name of an earlier release: `fcpx` is now `fcpxml`; `fcpxml` with a .xml
+    file still writes FCP 7 XML, whose name is now `xml` (FCPXML is Final Cut Pro X's format, .fcpxml)."""
+    if not fmt:
+        return None
+    if fmt.lower() == "fcpxml" and Path(path or "").suffix.lower() == ".xml":
+        return (
+            "--format fcpxml with a .xml file wrote FCP 7 XML, as before; FCPXML now names Final Cut Pro X's "
+            "format (.fcpxml): use --format xml for FCP 7 XML (Premiere, Resolve)"
+        )
+    if fmt.lower() in ALIASES:
+        return f"--format {fmt} is now --format {ALIASES[fmt.lower()]} (Final Cut Pro X); the old name still works"
+    return None
 
 
 def export_bytes(

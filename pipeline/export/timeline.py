@@ -235,6 +235,6 @@ def single_rate(items: list[ExportItem], fmt: str) -> Fraction:
         listing = "; ".join(f"{float(r):.3f} fps: {', '.join(n[:3])}" for r, n in rates.items())
         raise UsageError(
             f"{fmt} holds one frame rate per file but the items mix {len(rates)} ({listing}); "
-            f"export one scene at a time (--scene) or use --format otio / fcpxml"
+            f"export one scene at a time (--scene) or use --format otio / xml"
         )
     return next(iter(rates)) if rates else Fraction(24)

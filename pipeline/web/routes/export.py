@@ -15,31 +15,32 @@ from fastapi.responses import Response
 
 from pipeline.editorial.items import items_from_hits, items_from_selects
 from pipeline.errors import UsageError
-from pipeline.export import EXPORTERS, export_bytes
+from pipeline.export import ALIASES, EXPORTERS, export_bytes, format_for
 from pipeline.web.params import Filters, ImageKey, Like, Page, PerSetup, Scene, Text, make_query
 from pipeline.web.render import render
 from pipeline.web.searching import run_query
 from pipeline.web.selecting import proposals
 
 router = APIRouter()
-Format = Annotated[str, P(pattern="^(" + "|".join(EXPORTERS) + ")$")]
+Format = Annotated[str, P(pattern="^(" + "|".join([*EXPORTERS, *ALIASES]) + ")$")]
 FORMATS = [  # (format, button label, what the NLE does with it)
     ("edl", "EDL", "CMX 3600 edit decision list: Avid, Resolve, Premiere (one frame rate per file)"),
     ("ale", "ALE", "Avid Log Exchange: a bin of clips with their metadata (one frame rate per file)"),
-    ("fcpxml", "FCP XML", "Final Cut Pro 7 XML: Premiere, Resolve"),
-    ("fcpx", "FCPX", "Final Cut Pro X XML (one frame rate per file)"),
+    ("xml", "FCP 7 XML", "Final Cut Pro 7 XML: Premiere, Resolve"),
+    ("fcpxml", "FCPXML", "Final Cut Pro X (one frame rate per file)"),
     ("otio", "OTIO", "OpenTimelineIO: Resolve, Hiero, scripts"),
 ]
 MEDIA_TYPES = {
     "otio": "application/json",
     "edl": "text/plain",
     "ale": "text/plain",
+    "xml": "application/xml",
     "fcpxml": "application/xml",
-    "fcpx": "application/xml",
 }
 
 
 def _download(items, fmt: str, name: str, title: str) -> Response:
+    fmt = format_for(fmt)  # an earlier name (fcpx) -> its format
     try:
         data = export_bytes(items, fmt, title)
     except UsageError as exc:
