@@ -85,7 +85,8 @@ def _candidates(takes: list[Take], ev: EdlEvent) -> list[tuple[str, list[Take]]]
         out.append(("clip name", [t for t in takes if ev.clip_name.casefold() in _names(t)]))
     reel = ev.reel.casefold()
     exact = [t for t in takes if reel in _names(t)]
-    cut8 = [t for t in takes if len(reel) == 8 and any(n[:8] == reel for n in _names(t))]
+    # Avid's 8-character reel of a source name writes its spaces as underscores
+    cut8 = [t for t in takes if len(reel) == 8 and any(n[:8].replace(" ", "_") == reel for n in _names(t))]
     out.append(("reel", exact or cut8))
     return out
 
@@ -109,6 +110,41 @@ def _inside(takes: list[Take], ev: EdlEvent, rate: Fraction) -> list[tuple[Take,
 def _day(rate: Fraction, drop: bool) -> int:
     """Frames in 24 hours of timecode, counted drop-frame or not."""
     return tc_to_frames(f"23:59:59{';' if drop else ':'}00", rate) + max(1, round(float(rate)))
+
+
+def place(ev: EdlEvent, takes: list[Take], rate: Fraction) -> tuple[Take, int] | str:
+    """(the take a video event uses, the take's frame where it starts), or why it cannot be placed. Pure."""
+    drop = ev.drop and is_drop_frame_rate(rate)
+    tried = [(how, found) for how, found in _candidates(takes, ev) if found]
+    if not tried:
+        return (
+            "no take of that source file, clip name or reel in the library; `dailies clips` lists "
+            "the library (was this footage ingested?)"
+        )
+    same_rate = [(how, [t for t in found if take_rate(t) == rate]) for how, found in tried]
+    same_rate = [(how, found) for how, found in same_rate if found]
+    if not same_rate:
+        t = tried[0][1][0]
+        return (
+            f"{t.name} is {float(take_rate(t)):.3f} fps, the EDL was read "
+            f"at {float(rate):.3f}: give the cut's rate with --fps"
+        )
+    inside = next((found for _how, found in ((h, _inside(f, ev, rate)) for h, f in same_rate) if found), [])
+    if not inside:
+        t = same_rate[0][1][0]
+        first = tc_to_frames(t.start_tc, rate) if t.start_tc else 0
+        end = (first + take_frames(t)) % _day(rate, bool(t.start_tc and ";" in t.start_tc))
+        return (
+            f"the source timecode is outside {t.name} "
+            f"({frames_to_tc(first, rate, drop)}-{frames_to_tc(end, rate, drop)}); "
+            f"check the event's reel and source timecode"
+        )
+    if len(inside) > 1:
+        return (
+            f"{len(inside)} takes match ({', '.join(t.path for t, _ in inside)}); "
+            f"rename the event's clip or reel in the NLE so it names one"
+        )
+    return inside[0]
 
 
 def match_cut(catalog, path: str | Path, fps: str | None = None) -> tuple[Fraction, list[CutEvent], list[str]]:
@@ -142,44 +178,14 @@ def match_cut(catalog, path: str | Path, fps: str | None = None) -> tuple[Fracti
             notes=list(ev.notes),
         )
         events.append(cut)
-        where = (
-            f"event {ev.number} (record {cut.record_in}, {ev.clip_name or ev.source_file or 'no clip name'}, "
-            f"reel {ev.reel}, source {cut.src_in}-{cut.src_out})"
-        )
-        tried = [(how, found) for how, found in _candidates(takes, ev) if found]
-        if not tried:
+        placed = place(ev, takes, rate)
+        if isinstance(placed, str):
             cut.problem = (
-                f"{where}: no take of that source file, clip name or reel in the library; `dailies clips` lists "
-                f"the library (was this footage ingested?)"
+                f"event {ev.number} (record {cut.record_in}, {ev.clip_name or ev.source_file or 'no clip name'}, "
+                f"reel {ev.reel}, source {cut.src_in}-{cut.src_out}): {placed}"
             )
             continue
-        same_rate = [(how, [t for t in found if take_rate(t) == rate]) for how, found in tried]
-        same_rate = [(how, found) for how, found in same_rate if found]
-        if not same_rate:
-            t = tried[0][1][0]
-            cut.problem = (
-                f"{where}: {t.name} is {float(take_rate(t)):.3f} fps, the EDL was read "
-                f"at {float(rate):.3f}: give the cut's rate with --fps"
-            )
-            continue
-        inside = next((found for _how, found in ((h, _inside(f, ev, rate)) for h, f in same_rate) if found), [])
-        if not inside:
-            t = same_rate[0][1][0]
-            first = tc_to_frames(t.start_tc, rate) if t.start_tc else 0
-            end = (first + take_frames(t)) % _day(rate, bool(t.start_tc and ";" in t.start_tc))
-            cut.problem = (
-                f"{where}: the source timecode is outside {t.name} "
-                f"({frames_to_tc(first, rate, drop)}-{frames_to_tc(end, rate, drop)}); "
-                f"check the event's reel and source timecode"
-            )
-            continue
-        if len(inside) > 1:
-            cut.problem = (
-                f"{where}: {len(inside)} takes match ({', '.join(t.path for t, _ in inside)}); "
-                f"rename the event's clip or reel in the NLE so it names one"
-            )
-            continue
-        take, offset = inside[0]
+        take, offset = placed
         used = ev.source_range(rate)[1]
         cut.clip = take.path
         cut.shots = [
