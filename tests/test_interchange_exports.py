@@ -86,3 +86,23 @@ def test_the_path_map_is_applied_to_every_format():
         assert "/Volumes/RAID" not in text, fmt
     with pytest.raises(ConfigError, match="FROM=TO"):
         ExportSettings(path_map=("/Volumes/RAID",))
+
+
+def test_the_clips_own_sound_is_in_every_format_that_carries_audio(tmp_path):
+    from pipeline.export import read_back
+
+    its = [item(audio_channels=2), item(name="B027C005_170615_R6L6", tc="02:00:00;00")]  # the second is silent
+    edits = pycmx_events(export_bytes(its, "edl").decode())
+    assert [(e.channels.video, list(e.channels.channels)) for e in edits] == [(True, [1, 2]), (True, [])]
+    xml_text = export_bytes(its, "xml").decode()
+    xml = ElementTree.fromstring(xml_text)
+    audio = xml.findall(".//sequence/media/audio/track")
+    assert [[c.find("sourcetrack/trackindex").text for c in t.findall("clipitem")] for t in audio] == [["1"], ["2"]]
+    assert audio[0].find("clipitem/file").get("id") == xml.find(".//video/track/clipitem/file").get("id")
+    assert xml.find(".//file/media/audio/channelcount").text == "2"
+    path = tmp_path / "a.xml"
+    path.write_text(xml_text)
+    tracks = read_back(path).tracks
+    assert [(t.kind, [c.name for c in t.find_clips()]) for t in tracks][1:] == [("Audio", [its[0].name])] * 2
+    fcpx = ElementTree.fromstring(export_bytes(its, "fcpxml"))
+    assert [(a.get("hasAudio"), a.get("audioChannels")) for a in fcpx.iter("asset")] == [("1", "2"), ("0", None)]

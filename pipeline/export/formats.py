@@ -7,6 +7,7 @@ in); we write such out points unwrapped (24:00:00:xx), which OTIO reads frame-ex
 
 from __future__ import annotations
 
+import html
 import re
 from fractions import Fraction
 from pathlib import PurePath
@@ -15,7 +16,7 @@ from urllib.parse import unquote, urlparse
 import opentimelineio as otio
 
 from pipeline.export.smpte import smpte_fallback
-from pipeline.export.timeline import ALE_COLUMNS, single_rate
+from pipeline.export.timeline import ALE_COLUMNS, file_url, single_rate
 from pipeline.timecode import exact_rate, frames_to_tc, is_drop_frame_rate, tc_to_frames
 
 _TC = r"(\d\d:\d\d:\d\d[:;]\d\d)"
@@ -107,7 +108,7 @@ def url_path(url: str) -> str:
 def write_fcp_xml(tl, items) -> bytes:
     from pipeline.export import fcp7
 
-    return fcp7.write(tl).encode()
+    return fcp7.write(tl, [i.audio_channels for i in items]).encode()
 
 
 def write_fcpx_xml(tl, items) -> bytes:
@@ -115,7 +116,23 @@ def write_fcpx_xml(tl, items) -> bytes:
     xml = _fill_frame_duration(_fcpx_string(tl), rate)
     # the adapter sets no timecode format; the other adapters write 29.97/59.94 as drop-frame, so do we
     tc_format = "DF" if is_drop_frame_rate(rate) else "NDF"
-    return re.sub(r"<(sequence|asset-clip)\b", lambda m: f'<{m.group(1)} tcFormat="{tc_format}"', xml).encode()
+    xml = re.sub(r"<(sequence|asset-clip)\b", lambda m: f'<{m.group(1)} tcFormat="{tc_format}"', xml)
+    return _asset_audio(xml, {file_url(i.path): i.audio_channels for i in items}).encode()
+
+
+def _asset_audio(xml: str, channels: dict[str, int]) -> str:
+    """The adapter writes every asset `hasAudio="0"`: an asset whose source has sound says so, with its
+    channels (48 kHz, as cameras record), so Final Cut links the clip's own audio."""
+
+    def fix(m: re.Match) -> str:
+        tag = m.group(0)
+        src = re.search(r'\bsrc="([^"]*)"', tag)
+        n = channels.get(html.unescape(src.group(1))) if src else None
+        if not n:
+            return tag
+        return tag.replace('hasAudio="0"', f'hasAudio="1" audioSources="1" audioChannels="{n}" audioRate="48000"')
+
+    return re.sub(r"<asset\b[^>]*>", fix, xml)
 
 
 def fcpx_format_name(width: int, height: int, rate: Fraction) -> str:

@@ -39,10 +39,10 @@ MEDIA_TYPES = {
 }
 
 
-def _download(items, fmt: str, name: str, title: str) -> Response:
+def _download(request: Request, items, fmt: str, name: str, title: str) -> Response:
     fmt = format_for(fmt)  # an earlier name (fcpx) -> its format
     try:
-        data = export_bytes(items, fmt, title)
+        data = export_bytes(items, fmt, title, request.app.state.dailies.settings.export)  # [export]: path map...
     except UsageError as exc:
         raise HTTPException(400, str(exc)) from None
     filename = f"{name}{EXPORTERS[fmt][1][0]}"
@@ -77,7 +77,7 @@ def export_search(
         raise HTTPException(400, error)
     items = items_from_hits(request.app.state.dailies.reader(), results.hits)
     what = q or ("image query" if query.kind != "browse" else ", ".join(f"{k} {v}" for k, v in query.filters().items()))
-    return _download(items, fmt, "dailies-search", f"Dailies search: {what}")
+    return _download(request, items, fmt, "dailies-search", f"Dailies search: {what}")
 
 
 @router.get("/export/selects.{fmt}")
@@ -85,7 +85,7 @@ def export_selects(request: Request, fmt: Format, scene: Scene = "", per_setup: 
     """The best `per_setup` takes of every setup (rejected takes never), whole takes."""
     setups = proposals(request.app.state.dailies, scene)
     items = items_from_selects(request.app.state.dailies.reader(), setups, per_setup)
-    return _download(items, fmt, "dailies-selects" + (f"-sc{scene}" if scene else ""), "Dailies selects")
+    return _download(request, items, fmt, "dailies-selects" + (f"-sc{scene}" if scene else ""), "Dailies selects")
 
 
 @router.get("/exports")
