@@ -51,6 +51,11 @@ def test_edl_reels_are_valid_cmx_reels_and_the_roll_is_a_setting():
     assert edits[0].source == "Unicodet"  # ASCII letters/digits, 8 characters: OTIO and pycmx read it back
     edits = pycmx_events(export_bytes([item()], "edl", settings=ExportSettings(tape="reel")).decode())
     assert edits[0].source == "A026"
+    # a file whose metadata carries the camera's reel name: Avid takes that as the tape
+    tagged = item(reel_source="metadata")
+    tagged.reel = "A026R2EC"
+    assert pycmx_events(export_bytes([tagged], "edl").decode())[0].source == "A026R2EC"
+    assert "\tA026R2EC\t" in export_bytes([tagged], "ale").decode()
 
 
 @pytest.mark.parametrize("rate", [Fraction(10), Fraction(26777, 1000)], ids=["10", "26.777"])

@@ -23,7 +23,7 @@ class WorkflowQueries:
         """Every ok clip joined with its take row (take columns are NULL where nothing is known)."""
         return self.conn.execute(
             "SELECT c.id AS clip_id, c.path, c.fps, c.frame_count, c.duration, c.start_tc, c.reel, c.content_hash,"
-            " c.width, c.height, c.probe_json,"
+            " c.width, c.height, c.probe_json, c.reel_source,"
             " t.scene, t.setup, t.take, t.camera, t.roll, t.circled, t.notes, t.sources"
             " FROM clips c LEFT JOIN takes t ON t.clip_id = c.id WHERE c.status = 'ok' ORDER BY c.path"
         ).fetchall()

@@ -62,6 +62,7 @@ def item_for(
         width=take.width,
         height=take.height,
         audio_channels=take.audio_channels,
+        reel_source=take.reel_source,
     )
 
 

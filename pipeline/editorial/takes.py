@@ -44,6 +44,7 @@ class Take:
     width: int | None = None  # the source's frame size (probe), for exports that name a format; not a take field
     height: int | None = None
     audio_channels: int = 0  # the source's audio channels (probe), for exports (ALE Tracks, EDL A/V); not a take field
+    reel_source: str | None = None  # where the reel came from: "metadata" (the camera's reel name) or "filename"
 
     @property
     def name(self) -> str:
@@ -51,7 +52,7 @@ class Take:
 
     def to_json(self) -> dict:
         d = asdict(self)
-        del d["width"], d["height"], d["audio_channels"]
+        del d["width"], d["height"], d["audio_channels"], d["reel_source"]
         d["name"] = self.name
         return d
 
@@ -138,6 +139,7 @@ def _row_to_take(r) -> Take:
         r["width"],
         r["height"],
         _audio_channels(r["probe_json"]),
+        r["reel_source"],
     )
 
 

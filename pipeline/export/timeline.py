@@ -46,6 +46,7 @@ class ExportItem:
     height: int | None = None
     tape_name: str | None = None  # the tape/source name to write ([export] tape); None: the reel, else the name
     audio_channels: int = 0  # the source's audio channels (all its audio streams together)
+    reel_source: str | None = None  # "metadata": the reel is the camera's own reel name, which Avid takes as tape
 
     @property
     def start_frames(self) -> int:
@@ -75,12 +76,15 @@ def map_path(path: str, path_map: tuple | list) -> str:
 
 def as_written(items: list[ExportItem], settings: ExportSettings) -> list[ExportItem]:
     """The items as an export writes them: the path map applied to every source path, and the tape name
-    the settings choose (the camera file's name, or the roll)."""
+    the settings choose: the source name Avid would use (the camera's reel name from the file's metadata
+    when it carries one, else the file's name), or the roll."""
     return [
         replace(
             i,
             path=map_path(i.path, settings.path_map),
-            tape_name=i.name if settings.tape == "name" else (i.reel or i.name),
+            tape_name=(i.reel if i.reel and i.reel_source == "metadata" else i.name)
+            if settings.tape == "name"
+            else (i.reel or i.name),
         )
         for i in items
     ]
