@@ -107,3 +107,21 @@ def test_drop_frame_by_fcm_m2_with_drop_frame_and_a_take_across_midnight(tmp_pat
         ("003", "A001C001_220101_R1AA", [1]),
     ]
     assert out["events"][0]["src_in"] == "01:10:00;10" and "freeze" in out["events"][2]["notes"][0]
+
+
+def test_our_own_export_of_a_take_across_midnight_places_every_event():
+    """An export writes an out point past midnight as 24:00:00:xx; events of the same take after midnight
+    restart at 00:00:00:00. Both come back onto the take."""
+    from pipeline.editorial.cut import place
+    from pipeline.editorial.takes import Take
+    from pipeline.export import ExportItem, export_bytes
+
+    rate = Fraction(25)
+    take = Take(1, "/cards/A001C001_220101_R1AA.mov", reel="A001", start_tc="23:59:58:00", fps="25", frame_count=150)
+    items = [
+        ExportItem(take.name, take.path, rate, 10, 90, take.start_tc, "A001", 150),  # across midnight
+        ExportItem(take.name, take.path, rate, 100, 140, take.start_tc, "A001", 150),  # after it
+    ]
+    read = read_edl(export_bytes(items, "edl").decode(), rate)
+    placed = [place(e, [take], rate) for e in read.events]
+    assert [(p[0].name, p[1]) for p in placed if not isinstance(p, str)] == [(take.name, 10), (take.name, 100)]
