@@ -111,3 +111,10 @@ def test_the_clips_own_sound_is_in_every_format_that_carries_audio(tmp_path):
     assert [(t.kind, [c.name for c in t.find_clips()]) for t in tracks][1:] == [("Audio", [its[0].name])] * 2
     fcpx = ElementTree.fromstring(export_bytes(its, "fcpxml"))
     assert [(a.get("hasAudio"), a.get("audioChannels")) for a in fcpx.iter("asset")] == [("1", "2"), ("0", None)]
+
+
+def test_fcpxml_sequence_starts_at_the_record_start():
+    fcpx = ElementTree.fromstring(export_bytes([item(rate=Fraction(25), tc="10:00:00:00")], "fcpxml"))
+    seq = fcpx.find(".//sequence")
+    assert seq.get("tcStart") == "3600/1s"
+    assert seq.find("./spine/*").get("offset") == seq.get("tcStart")  # the first clip at 01:00:00:00

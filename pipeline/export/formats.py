@@ -12,6 +12,7 @@ import re
 from fractions import Fraction
 from pathlib import PurePath
 from urllib.parse import unquote, urlparse
+from xml.etree import ElementTree
 
 import opentimelineio as otio
 
@@ -117,7 +118,28 @@ def write_fcpx_xml(tl, items) -> bytes:
     # the adapter sets no timecode format; the other adapters write 29.97/59.94 as drop-frame, so do we
     tc_format = "DF" if is_drop_frame_rate(rate) else "NDF"
     xml = re.sub(r"<(sequence|asset-clip)\b", lambda m: f'<{m.group(1)} tcFormat="{tc_format}"', xml)
-    return _asset_audio(xml, {file_url(i.path): i.audio_channels for i in items}).encode()
+    xml = _asset_audio(xml, {file_url(i.path): i.audio_channels for i in items})
+    start = Fraction(int(round(tl.global_start_time.value)), 1) / rate if tl.global_start_time else Fraction(0)
+    return _sequence_start(xml, start).encode()
+
+
+def _fcpx_time(t: Fraction) -> str:
+    return "0s" if t == 0 else f"{t.numerator}/{t.denominator}s"
+
+
+def _sequence_start(xml: str, start: Fraction) -> str:
+    """The sequence starts at the record start (`tcStart`, as Final Cut writes a project that starts at
+    01:00:00:00), and the spine's clips sit from there (their offsets count in the sequence's time)."""
+    if not start:
+        return xml
+    root = ElementTree.fromstring(xml)
+    for seq in root.iter("sequence"):
+        seq.set("tcStart", _fcpx_time(start))
+        for item in seq.findall("./spine/*"):
+            offset = item.get("offset")
+            item.set("offset", _fcpx_time(Fraction(offset.removesuffix("s") if offset else 0) + start))
+    ElementTree.indent(root, "    ")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n' + ElementTree.tostring(root, "unicode") + "\n"
 
 
 def _asset_audio(xml: str, channels: dict[str, int]) -> str:
