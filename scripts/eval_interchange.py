@@ -235,8 +235,41 @@ def run() -> dict:
     }
 
 
+def summary(res: dict) -> list[str]:
+    """One row per format and origin: files, read, refused, events (or rows/clips) read and matched."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for kind in ("edl", "ale", "xml"):
+        for r in res[kind]:
+            name = "fcpxml" if r["file"].endswith(".fcpxml") else kind
+            groups.setdefault((name, r["file"].split("/")[0]), []).append(r)
+    out = [
+        "| format | origin | files | read | refused | events / rows / clips read | not read | video events matched |"
+    ]
+    out.append("|---|---|---|---|---|---|---|---|")
+    for (fmt, origin), rows in groups.items():
+        if fmt == "edl":
+            read = sum(r["events"] for r in rows)
+            unread = sum(r["unread"] for r in rows)
+            named = [r for r in rows if "matched" in r]
+            matched = f"{sum(r['matched'] for r in named)}/{sum(r['video'] for r in named)}" if named else "-"
+            out.append(
+                f"| EDL | {origin} | {len(rows)} | {len(rows)} | 0 | {read} events | {unread} lines | {matched} |"
+            )
+        elif fmt == "ale":
+            read, refused = sum(r["read"] for r in rows), sum(r["rows_refused"] for r in rows)
+            out.append(f"| ALE | {origin} | {len(rows)} | {len(rows)} | 0 | {read} rows | {refused} rows | - |")
+        else:
+            ok = [r for r in rows if r["result"] == "read"]
+            label = "FCPXML" if fmt == "fcpxml" else "FCP 7 XML"
+            out.append(
+                f"| {label} | {origin} | {len(rows)} | {len(ok)} | {len(rows) - len(ok)} | "
+                f"{sum(r['clips'] for r in ok)} clips | - | - |"
+            )
+    return out
+
+
 def markdown(res: dict) -> str:
-    out = ["### EDL import (event by event)", ""]
+    out = ["### Per format and origin", "", *summary(res), "", "### EDL import (event by event)", ""]
     out += [
         "| file | rate | events | video | not read | doubtful | matched (as written) | matched (CMX only) | "
         "OTIO whole-file reader |",
