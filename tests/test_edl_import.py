@@ -125,3 +125,24 @@ def test_our_own_export_of_a_take_across_midnight_places_every_event():
     read = read_edl(export_bytes(items, "edl").decode(), rate)
     placed = [place(e, [take], rate) for e in read.events]
     assert [(p[0].name, p[1]) for p in placed if not isinstance(p, str)] == [(take.name, 10), (take.name, 100)]
+
+
+def test_export_cli_path_map_tape_and_the_note_for_an_earlier_format_name(tod_library, tmp_path, capsys):
+    lib = str(tod_library)
+    assert main(["tag", "add", "A026C019_170614_R287", "hero", "--library", lib]) == 0
+    card = str(tod_library.parent / "card")
+    out = tmp_path / "hero.xml"
+    argv = ["export", "tags", "--tag", "hero", "--format", "fcpxml", "-o", str(out), "--library", lib]
+    code, data = run(
+        capsys, *argv, "--path-map", f"{card}=/mnt/show", "--tape", "reel", "--record-start", "10:00:00:00"
+    )
+    assert code == 0 and data["format"] == "xml" and "use --format xml" in data["note"]  # FCP 7 XML, as before
+    text = out.read_text()
+    assert "file://localhost/mnt/show/A026C019_170614_R287.mov" in text and card not in text
+    assert "<name>A026</name>" in text  # --tape reel: the roll
+    assert (
+        main(
+            ["export", "tags", "--tag", "hero", "-o", str(tmp_path / "x.edl"), "--record-start", "1h", "--library", lib]
+        )
+        == 2
+    )
