@@ -468,6 +468,11 @@ class ExportSettings(_Section):
         choices=("name", "reel"),
     )
     record_start: str = setting("01:00:00:00", "record timecode of the first event of an EDL/XML sequence")
+    edl_format: str = setting(
+        "cmx3600",
+        "EDL written: cmx3600 (8-character reels), file32 / file128 (Avid's lists with longer reels)",
+        choices=("cmx3600", "file32", "file128"),
+    )
     path_map: tuple = setting(
         (), "FROM=TO prefixes: a source path under FROM is written under TO (the edit bay's mounts)"
     )

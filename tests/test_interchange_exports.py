@@ -118,3 +118,13 @@ def test_fcpxml_sequence_starts_at_the_record_start():
     seq = fcpx.find(".//sequence")
     assert seq.get("tcStart") == "3600/1s"
     assert seq.find("./spine/*").get("offset") == seq.get("tcStart")  # the first clip at 01:00:00:00
+
+
+@pytest.mark.parametrize("flavour,length", [("file32", 32), ("file128", 128)])
+def test_avid_file32_and_file128_edls_carry_the_whole_tape_name(flavour, length):
+    its = [item(name="A026C019_170614_R287_extra_long_name_for_a_file128_list_x")]
+    text = export_bytes(its, "edl", settings=ExportSettings(edl_format=flavour)).decode()
+    edl = pycmx.parse_cmx3600(io.StringIO(text))
+    assert edl.format == flavour.replace("file", "File")  # pycmx tells the layout from the columns
+    edits = [e for ev in edl.events for e in ev.edits]
+    assert edits[0].source == its[0].name[:length] and text.splitlines()[3].startswith("000001  ")

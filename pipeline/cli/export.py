@@ -70,6 +70,7 @@ def run(args) -> int:
         path_map=tuple(settings.export.path_map) + tuple(args.path_map) if args.path_map else None,
         tape=args.tape,
         record_start=args.record_start,
+        edl_format=args.edl_format,
     ).export
     export_file(items, args.output, fmt, name=f"Dailies {args.what}", settings=written)
     data = {"format": fmt, "output": str(args.output), "events": len(items), "clips": [i.name for i in items]}
@@ -115,4 +116,9 @@ def register(sub, common) -> None:
         help="tape/reel written: name (the camera file's name, as Avid) or reel (the roll); default [export] tape",
     )
     p.add_argument("--record-start", metavar="TC", help="record TC of the first event (default [export] record_start)")
+    p.add_argument(
+        "--edl-format",
+        choices=choices_of("export.edl_format"),
+        help="EDL layout: cmx3600 (8-character reels) or Avid's file32/file128 (default [export] edl_format)",
+    )
     p.set_defaults(func=run)

@@ -87,7 +87,9 @@ def export_bytes(
     settings = settings or ExportSettings()
     writer = EXPORTERS[format_for(fmt)][0]
     items = as_written(items, settings)
-    return writer(build_timeline(items, name, settings.record_start), items)
+    tl = build_timeline(items, name, settings.record_start)
+    tl.metadata["dailies_export"] = {"edl_format": settings.edl_format}  # what the EDL writer reads
+    return writer(tl, items)
 
 
 def export_file(

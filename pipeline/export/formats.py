@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 import opentimelineio as otio
 
 from pipeline.export.smpte import smpte_fallback
-from pipeline.export.timeline import ALE_COLUMNS, file_url, single_rate
+from pipeline.export.timeline import ALE_COLUMNS, edl_reel, file_url, single_rate
 from pipeline.timecode import exact_rate, frames_to_tc, is_drop_frame_rate, tc_to_frames
 
 _TC = r"(\d\d:\d\d:\d\d[:;]\d\d)"
@@ -43,7 +43,8 @@ def write_otio(tl, items) -> bytes:
 
 
 def write_edl(tl, items) -> bytes:
-    """CMX 3600 through OTIO's cmx_3600 adapter (style avid), with what the adapter leaves out: the FCM line,
+    """CMX 3600 (or Avid's File32/File128 layout: `[export] edl_format`) through OTIO's cmx_3600 adapter
+    (style avid), with what the adapter leaves out: the FCM line,
     the record timecode from the timeline's start (the adapter starts at 00:00:00:00), each event's
     `* SOURCE FILE:` (the camera file's name, as Avid writes it; `tag import-edl` matches on it), and out
     points past midnight unwrapped. Reels are CMX 3600 reels (`timeline.edl_reel`)."""
@@ -53,6 +54,8 @@ def write_edl(tl, items) -> bytes:
     with smpte_fallback("cmx_3600"):
         text = otio.adapters.write_to_string(tl, "cmx_3600", rate=rate, style="avid")
     offset = int(round(tl.global_start_time.value)) if tl.global_start_time else 0
+    flavour = dict(tl.metadata.get("dailies_export", {})).get("edl_format", "cmx3600")
+    reel_len = {"cmx3600": 8, "file32": 32, "file128": 128}[flavour]
     out, event = [], -1
     for line in text.splitlines():
         m = _EVENT_TCS.search(line)
@@ -64,6 +67,9 @@ def write_edl(tl, items) -> bytes:
             if 0 <= event < len(items) and items[event].audio_channels:  # picture and the clip's own sound
                 channels = _EDL_AV[min(items[event].audio_channels, 2)]
                 line = re.sub(r"^(\d+\s+\S+\s+)V    ", r"\g<1>" + channels, line)
+            if reel_len > 8 and 0 <= event < len(items):  # Avid File32/File128: 6-digit events, long reels
+                number, _reel, rest = line.split(None, 2)
+                line = f"{int(number):06d}  {edl_reel(items[event].tape, reel_len):<{reel_len}} {rest}"
         out.append(line)
         if line.startswith("* FROM CLIP:") and 0 <= event < len(items):
             out.append(f"* SOURCE FILE: {PurePath(items[event].path).name}")

@@ -97,11 +97,13 @@ def file_url(path: str) -> str:
     return Path(path).resolve().as_uri() if not path.startswith("/") else PurePosixPath(path).as_uri()
 
 
-def edl_reel(tape: str) -> str:
-    """A reel a CMX 3600 EDL can carry: ASCII letters, digits and underscore (accents dropped), at most
-    8 characters -- what Avid keeps of a source name; AX (an auxiliary source) when nothing is left."""
+def edl_reel(tape: str, length: int = 8) -> str:
+    """A reel an EDL can carry: ASCII letters, digits and underscore (accents dropped; `.` and `-` too in
+    Avid's File32/File128 lists), at most `length` characters (8 in CMX 3600: what Avid keeps of a source
+    name); AX (an auxiliary source) when nothing is left."""
     ascii_only = unicodedata.normalize("NFKD", tape).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9_]", "", ascii_only)[:8] or "AX"
+    allowed = r"[^A-Za-z0-9_]" if length <= 8 else r"[^A-Za-z0-9_.\-]"
+    return re.sub(allowed, "", ascii_only)[:length] or "AX"
 
 
 def ale_cell(value) -> str:
