@@ -165,6 +165,7 @@ def round_trip(rate: Fraction) -> dict[str, str]:
     """format -> 'ok' when every independent reader gives back every event frame-exact, else what differs."""
     import pycmx
 
+    from pipeline.config import ExportSettings
     from pipeline.editorial.ale import parse_ale
     from pipeline.errors import UsageError
     from pipeline.export import EXPORTERS, export_bytes, read_back
@@ -175,8 +176,9 @@ def round_trip(rate: Fraction) -> dict[str, str]:
     nominal = round(float(rate))
     smpte = float(rate) in (24000 / 1001, 24, 25, 30000 / 1001, 30, 50, 60000 / 1001, 60)
     out = {}
-    for fmt in EXPORTERS:
-        data = export_bytes(items, fmt)
+    for key in [*EXPORTERS, "edl file32"]:
+        fmt = key.split()[0]
+        data = export_bytes(items, fmt, settings=ExportSettings(edl_format="file32") if key != fmt else None)
         checks = []
         if fmt == "edl":
             edits = [e for ev in pycmx.parse_cmx3600(io.StringIO(data.decode())).events for e in ev.edits]
@@ -205,7 +207,7 @@ def round_trip(rate: Fraction) -> dict[str, str]:
                 checks.append(("OTIO", [(a % day(rate), b) for a, b in got] == [(a % day(rate), b) for a, b in want]))
             except UsageError as exc:
                 checks.append((f"OTIO ({str(exc)[-40:]})", False))
-        out[fmt] = ", ".join(f"{name} {'exact' if ok else 'DIFFERS'}" for name, ok in checks) or (
+        out[key] = ", ".join(f"{name} {'exact' if ok else 'DIFFERS'}" for name, ok in checks) or (
             f"written; OTIO's reader has no {float(rate):g} fps timecode"
         )
     return out
