@@ -6,7 +6,8 @@ every export format through independent readers. Prints Markdown tables (docs/in
 
 EDL (import, `pipeline.editorial.edl_read` + `cut.place`): per file, the events read, the event lines
 that could not be read, the doubtful events (speed, duration mismatch, FCM) and, for an EDL whose
-events name their camera files (`* SOURCE FILE:`), the video events matched against a library that
+events name their camera files (`* SOURCE FILE:`, or a File32/File128 reel), the video events matched
+against a library that
 holds those camera files (Take records covering every source range the EDL uses: the matching of a
 real ingest, without decoding the media), once as written and once with the comment lines stripped
 (a plain CMX 3600 list: the 8-character reel is all there is). OTIO's own whole-file reader is run
@@ -52,6 +53,12 @@ def _otio_edl(path: Path, rate: Fraction) -> str:
         return f"refused ({type(exc).__name__}: {str(exc)[:60]})"
 
 
+def camera_file(ev) -> str:
+    """The camera file an event names: its `* SOURCE FILE:`, else its reel when longer than a CMX reel (a
+    File32/File128 list's reel is the source name)."""
+    return ev.source_file or (ev.reel if len(ev.reel) > 8 else "")
+
+
 def library_for(events, rate: Fraction):
     """Take records for every camera file the EDL names, each covering the source frames the EDL uses of it,
     named as the camera named it, its reel the roll configs/reels.toml gives it."""
@@ -62,10 +69,10 @@ def library_for(events, rate: Fraction):
     patterns = load_patterns()
     spans: dict[str, list[int]] = {}
     for ev in events:
-        if ev.video and ev.source_file and not ev.black:
+        if ev.video and camera_file(ev) and not ev.black:
             first, used = ev.source_range(rate)
-            lo, hi = spans.get(ev.source_file, [first, first + used])
-            spans[ev.source_file] = [min(lo, first), max(hi, first + used)]
+            lo, hi = spans.get(camera_file(ev), [first, first + used])
+            spans[camera_file(ev)] = [min(lo, first), max(hi, first + used)]
     takes = []
     for i, (name, (lo, hi)) in enumerate(sorted(spans.items())):
         stem = Path(name).stem if Path(name).suffix.lower() in (".mov", ".mxf", ".mp4", ".r3d", ".braw") else name
@@ -102,7 +109,7 @@ def eval_edl(path: Path) -> dict:
         "first_unread": read.unread[0] if read.unread else "",
         "otio": _otio_edl(path, rate),
     }
-    named = [e for e in video if e.source_file]
+    named = [e for e in video if camera_file(e)]
     if named and len(named) == len(video):
         takes = library_for(read.events, rate)
         row["matched"] = sum(not isinstance(place(e, takes, rate), str) for e in video)

@@ -28,6 +28,8 @@ def test_every_real_edl_is_read_event_by_event(table):
     lock = rows["pycmx/ToD_R4_LOCK3.1_030618_Video.edl"]
     assert lock["otio"].startswith("refused")  # OTIO's whole-file reader refuses the 376-event lock
     assert (lock["matched"], lock["matched_cmx"]) == (376, 376)  # every video event, with or without comments
+    avid = [r for r in rows.values() if "matched" in r]  # every EDL whose events name camera files
+    assert len(avid) >= 8 and all(r["matched"] == r["video"] for r in avid)
 
 
 def test_every_real_ale_row_and_xml_file_is_read_or_refused_with_a_reason(table):

@@ -75,7 +75,7 @@ def _names(t: Take) -> set[str]:
 def _candidates(takes: list[Take], ev: EdlEvent) -> list[tuple[str, list[Take]]]:
     """(how, takes) an event may come from, most exact first: Avid's `* SOURCE FILE:` (the camera file, with
     or without its extension), `* FROM CLIP NAME:`, then the reel/tape (whole: File32/File128 EDLs and
-    rolls; cut to 8 characters: CMX 3600)."""
+    rolls; cut to 8 characters: CMX 3600, or to 32: File32)."""
     out = []
     if ev.source_file:
         wanted = ev.source_file.casefold()
@@ -85,9 +85,12 @@ def _candidates(takes: list[Take], ev: EdlEvent) -> list[tuple[str, list[Take]]]
         out.append(("clip name", [t for t in takes if ev.clip_name.casefold() in _names(t)]))
     reel = ev.reel.casefold()
     exact = [t for t in takes if reel in _names(t)]
-    # Avid's 8-character reel of a source name writes its spaces as underscores
-    cut8 = [t for t in takes if len(reel) == 8 and any(n[:8].replace(" ", "_") == reel for n in _names(t))]
-    out.append(("reel", exact or cut8))
+    # a reel cut to the list's width (8 in CMX 3600, 32 in File32: Avid keeps the start of the source name,
+    # its spaces as underscores)
+    cut = [
+        t for t in takes if len(reel) in (8, 32) and any(n[: len(reel)].replace(" ", "_") == reel for n in _names(t))
+    ]
+    out.append(("reel", exact or cut))
     return out
 
 
