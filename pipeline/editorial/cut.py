@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 
 from pipeline.editorial.edl_read import EdlEvent, read_edl
@@ -67,9 +68,14 @@ def _rate_of(takes: list[Take], fps: str | None) -> Fraction:
     return rates[0]
 
 
-def _names(t: Take) -> set[str]:
+def _names(t: Take) -> frozenset[str]:
     """What an NLE may call a take: its file name and stem, and its reel/roll (casefolded)."""
-    return {n.casefold() for n in (t.name, Path(t.path).name, t.reel or "") if n}
+    return _name_set(t.path, t.reel or "")
+
+
+@lru_cache(maxsize=65536)
+def _name_set(path: str, reel: str) -> frozenset[str]:
+    return frozenset(n.casefold() for n in (Path(path).stem, Path(path).name, reel) if n)
 
 
 def _candidates(takes: list[Take], ev: EdlEvent) -> list[tuple[str, list[Take]]]:
